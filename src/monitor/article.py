@@ -1,0 +1,80 @@
+"""The article wire format and its parser: bytes from Kafka in, an ``Article`` or ``InvalidArticle`` out.
+
+The format is documented as JSON Schema in ``schemas/article.schema.json`` (generated from the
+``Article`` struct by ``monitor schema article``; a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from monitor.errors import InvalidArticle
+
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=256, pattern=r"^\S+$")]
+Url = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+Short = Annotated[str, msgspec.Meta(max_length=1024)]
+LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]
+Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
+class Article(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=False):
+    """One news article as producers send it (JSON object, UTF-8)."""
+
+    id: Id
+    url: Url
+    title: Short
+    text: str
+    source: Short
+    published_at: Timestamp
+    language: LanguageCode | None = None
+
+    @property
+    def body(self) -> str:
+        """Title and text as the engine sees them: one string, title first, offsets into it."""
+        return f"{self.title}\n\n{self.text}" if self.title else self.text
+
+
+_decoder = msgspec.json.Decoder(Article)
+_encoder = msgspec.json.Encoder()
+
+
+def parse_article(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
+    """Decode one message value. Raises ``InvalidArticle`` with a reason from a fixed set."""
+    if len(raw) > max_bytes:
+        raise InvalidArticle("too_large", f"{len(raw)} bytes exceeds the limit of {max_bytes}")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidArticle("not_utf8", f"invalid UTF-8 at byte {exc.start}") from exc
+    try:
+        article = _decoder.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise InvalidArticle("invalid_schema", str(exc)) from exc
+    except msgspec.DecodeError as exc:
+        raise InvalidArticle("not_json", str(exc)) from exc
+    if not article.text.strip() and not article.title.strip():
+        raise InvalidArticle("empty", "both title and text are empty")
+    return article
+
+
+def encode_article(article: Article) -> bytes:
+    """The wire form of an article (what ``monitor produce`` sends)."""
+    return _encoder.encode(article)
+
+
+def article_from_text(text: str, *, article_id: str, source: str = "file") -> Article:
+    """Wrap a plain-text file as one article: all of it is the text, so offsets stay honest."""
+    published = datetime.now().astimezone()
+    return Article(
+        id=article_id,
+        url=f"file:{article_id}",
+        title="",
+        text=text,
+        source=source,
+        published_at=published,
+    )
