@@ -11,11 +11,8 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
 
 from monitor.errors import ConfigError
-
-T = TypeVar("T")
 
 SUPPORTED_LANGUAGES = ("nl", "en", "de", "fr", "es", "ru", "it", "pt", "pl")
 
@@ -84,43 +81,71 @@ def _optional_path(_name: str, raw: str) -> Path | None:
     return Path(raw) if raw else None
 
 
-def _env(var: str, default: str, parse: Callable[[str, str], T]) -> T:
-    """Declare a setting read from ``var``; its parser validates and names the variable on error."""
-    return field(metadata={"env": var, "default": default, "parse": parse})  # type: ignore[return-value]
+def _env(var: str, default: str, parse: Callable[[str, str], object]) -> dict[str, object]:
+    """Field metadata: read from ``var``; ``parse`` validates and names the variable on error."""
+    return {"env": var, "default": default, "parse": parse}
 
 
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the worker and the CLI can be told, with its environment variable."""
 
-    kafka_bootstrap_servers: str = _env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", _str)
-    app_id: str = _env("MONITOR_APP_ID", "monitor", _str)
-    topic_articles: str = _env("MONITOR_TOPIC_ARTICLES", "articles", _str)
-    topic_articles_dlq: str = _env("MONITOR_TOPIC_ARTICLES_DLQ", "articles.dlq", _str)
-    topic_alerts: str = _env("MONITOR_TOPIC_ALERTS", "alerts", _str)
-    topic_webhook_dlq: str = _env("MONITOR_TOPIC_WEBHOOK_DLQ", "alerts.webhook-dlq", _str)
-    topic_partitions: int = _env("MONITOR_TOPIC_PARTITIONS", "4", _positive_int)
-    topic_replication: int = _env("MONITOR_TOPIC_REPLICATION", "1", _positive_int)
-    kafka_session_timeout: float = _env("MONITOR_KAFKA_SESSION_TIMEOUT", "30", _positive_float)
-    rules_path: Path = _env("MONITOR_RULES", "rules", _path)
-    subscriptions_path: Path | None = _env("MONITOR_SUBSCRIPTIONS", "", _optional_path)
-    max_article_bytes: int = _env("MONITOR_MAX_ARTICLE_BYTES", str(2 * 1024 * 1024), _positive_int)
-    languages: tuple[str, ...] = _env("MONITOR_LANGUAGES", ",".join(SUPPORTED_LANGUAGES), _csv)
-    web_host: str = _env("MONITOR_WEB_HOST", "127.0.0.1", _str)
-    web_port: int = _env("MONITOR_WEB_PORT", "6066", _positive_int)
-    log_level: str = _env(
-        "MONITOR_LOG_LEVEL", "INFO", _choice("DEBUG", "INFO", "WARNING", "ERROR")
+    kafka_bootstrap_servers: str = field(
+        metadata=_env("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", _str)
     )
-    log_format: str = _env("MONITOR_LOG_FORMAT", "auto", _choice("auto", "json", "console"))
-    shutdown_timeout: float = _env("MONITOR_SHUTDOWN_TIMEOUT", "20", _positive_float)
-    story_window_hours: float = _env("MONITOR_STORY_WINDOW_HOURS", "72", _positive_float)
-    webhook_timeout: float = _env("MONITOR_WEBHOOK_TIMEOUT", "10", _positive_float)
-    webhook_connect_timeout: float = _env("MONITOR_WEBHOOK_CONNECT_TIMEOUT", "3", _positive_float)
-    webhook_retry_schedule: tuple[float, ...] = _env(
-        "MONITOR_WEBHOOK_RETRY_SCHEDULE", ",".join(f"{d:g}" for d in DEFAULT_RETRY_SCHEDULE), _floats
+    app_id: str = field(metadata=_env("MONITOR_APP_ID", "monitor", _str))
+    topic_articles: str = field(metadata=_env("MONITOR_TOPIC_ARTICLES", "articles", _str))
+    topic_articles_dlq: str = field(
+        metadata=_env("MONITOR_TOPIC_ARTICLES_DLQ", "articles.dlq", _str)
     )
-    webhook_allow_hosts: tuple[str, ...] = _env("MONITOR_WEBHOOK_ALLOW_HOSTS", "", _csv)
-    webhook_allow_http: bool = _env("MONITOR_WEBHOOK_ALLOW_HTTP", "false", _bool)
+    topic_alerts: str = field(metadata=_env("MONITOR_TOPIC_ALERTS", "alerts", _str))
+    topic_webhook_dlq: str = field(
+        metadata=_env("MONITOR_TOPIC_WEBHOOK_DLQ", "alerts.webhook-dlq", _str)
+    )
+    topic_partitions: int = field(metadata=_env("MONITOR_TOPIC_PARTITIONS", "4", _positive_int))
+    topic_replication: int = field(metadata=_env("MONITOR_TOPIC_REPLICATION", "1", _positive_int))
+    kafka_session_timeout: float = field(
+        metadata=_env("MONITOR_KAFKA_SESSION_TIMEOUT", "30", _positive_float)
+    )
+    rules_path: Path = field(metadata=_env("MONITOR_RULES", "rules", _path))
+    subscriptions_path: Path | None = field(
+        metadata=_env("MONITOR_SUBSCRIPTIONS", "", _optional_path)
+    )
+    max_article_bytes: int = field(
+        metadata=_env("MONITOR_MAX_ARTICLE_BYTES", str(2 * 1024 * 1024), _positive_int)
+    )
+    languages: tuple[str, ...] = field(
+        metadata=_env("MONITOR_LANGUAGES", ",".join(SUPPORTED_LANGUAGES), _csv)
+    )
+    web_host: str = field(metadata=_env("MONITOR_WEB_HOST", "127.0.0.1", _str))
+    web_port: int = field(metadata=_env("MONITOR_WEB_PORT", "6066", _positive_int))
+    log_level: str = field(
+        metadata=_env("MONITOR_LOG_LEVEL", "INFO", _choice("DEBUG", "INFO", "WARNING", "ERROR"))
+    )
+    log_format: str = field(
+        metadata=_env("MONITOR_LOG_FORMAT", "auto", _choice("auto", "json", "console"))
+    )
+    shutdown_timeout: float = field(
+        metadata=_env("MONITOR_SHUTDOWN_TIMEOUT", "20", _positive_float)
+    )
+    story_window_hours: float = field(
+        metadata=_env("MONITOR_STORY_WINDOW_HOURS", "72", _positive_float)
+    )
+    webhook_timeout: float = field(metadata=_env("MONITOR_WEBHOOK_TIMEOUT", "10", _positive_float))
+    webhook_connect_timeout: float = field(
+        metadata=_env("MONITOR_WEBHOOK_CONNECT_TIMEOUT", "3", _positive_float)
+    )
+    webhook_retry_schedule: tuple[float, ...] = field(
+        metadata=_env(
+            "MONITOR_WEBHOOK_RETRY_SCHEDULE",
+            ",".join(f"{d:g}" for d in DEFAULT_RETRY_SCHEDULE),
+            _floats,
+        )
+    )
+    webhook_allow_hosts: tuple[str, ...] = field(
+        metadata=_env("MONITOR_WEBHOOK_ALLOW_HOSTS", "", _csv)
+    )
+    webhook_allow_http: bool = field(metadata=_env("MONITOR_WEBHOOK_ALLOW_HTTP", "false", _bool))
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.languages) - set(SUPPORTED_LANGUAGES))
@@ -148,4 +173,6 @@ class Settings:
         return cls.from_env({})
 
 
-ENV: dict[str, str] = {f.metadata["env"]: f.metadata["default"] for f in dataclasses.fields(Settings)}
+ENV: dict[str, str] = {
+    f.metadata["env"]: f.metadata["default"] for f in dataclasses.fields(Settings)
+}
