@@ -5,6 +5,9 @@ MonitorError
  |- ConfigError        startup, fatal, names the setting
  |- RuleError          one problem in one rule file, with path:line
  |   `- RuleSetError   all the problems of a rule set, collected, raised once
+ |- SubscriptionError  one problem in the subscriptions file, with path:line
+ |   `- SubscriptionsError  all the problems of a subscriptions file, collected, raised once
+ |- SignatureError     a webhook's Standard Webhooks signature does not verify (receiver side)
  |- InvalidArticle     per message: counted, dead-lettered with its reason, the stream goes on
  `- DeliveryError      .retriable
      |- WebhookError   .status, .endpoint
@@ -52,6 +55,29 @@ class RuleSetError(MonitorError):
         super().__init__(f"{len(self.errors)} error(s) in rule set:\n{lines}")
 
 
+class SubscriptionError(MonitorError):
+    """One problem in the subscriptions file, located by path and line (1-based; 0 when unknown)."""
+
+    def __init__(self, path: str, line: int, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.message = message
+        super().__init__(f"{path}:{line}: {message}")
+
+
+class SubscriptionsError(MonitorError):
+    """Every problem of a subscriptions file. Loading collects them all, then fails once."""
+
+    def __init__(self, errors: Sequence[SubscriptionError]) -> None:
+        self.errors = tuple(errors)
+        lines = "\n".join(str(e) for e in self.errors)
+        super().__init__(f"{len(self.errors)} error(s) in subscriptions:\n{lines}")
+
+
+class SignatureError(MonitorError):
+    """A webhook request whose ``webhook-*`` headers do not verify against the secrets."""
+
+
 class InvalidArticle(MonitorError):
     """A message on the articles topic that is not a valid article.
 
@@ -80,9 +106,7 @@ class DeliveryError(MonitorError):
 class WebhookError(DeliveryError):
     """A webhook endpoint refused or failed a delivery (``status`` is None for network errors)."""
 
-    def __init__(
-        self, endpoint: str, status: int | None, message: str, *, retriable: bool
-    ) -> None:
+    def __init__(self, endpoint: str, status: int | None, message: str, *, retriable: bool) -> None:
         self.endpoint = endpoint
         self.status = status
         super().__init__(f"{endpoint}: {message}", retriable=retriable)
