@@ -1,0 +1,270 @@
+"""One webhook attempt: build the signed request, guard the destination, send, classify.
+
+This is the only module that calls httpx; its exceptions become ``WebhookError`` here. The
+decisions are pure functions (``build_request``, ``classify``, ``parse_retry_after``,
+``forbidden_reason``) tested on their own; ``WebhookSender`` is the thin I/O around them.
+
+Outcomes: 2xx delivered; 5xx, 429, timeouts and connection errors retriable; 410 gone (the
+subscriber is disabled); any other 4xx, and 3xx since redirects are not followed, failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+import logging
+import socket
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+import httpx
+import msgspec
+
+from monitor.alert import Alert
+from monitor.deliver.observer import AttemptOutcome
+from monitor.deliver.retry import RETRY_AFTER_CAP
+from monitor.deliver.signing import signed_headers
+from monitor.deliver.subscriptions import Subscription
+from monitor.errors import WebhookError
+from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EventType = Literal["alert.new", "alert.update"]
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+USER_AGENT = "monitor-webhooks/1"
+
+
+class Envelope(msgspec.Struct, frozen=True):
+    """The JSON body of every webhook."""
+
+    type: EventType
+    timestamp: datetime
+    data: Alert
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def webhook_id(subscriber_id: str, alert_id: str) -> str:
+    """The ``webhook-id``: the same for one alert to one subscriber across retries and restarts."""
+    digest = hashlib.sha256(f"{subscriber_id}\x1f{alert_id}".encode()).hexdigest()
+    return f"msg_{digest[:32]}"
+
+
+@dataclass(frozen=True)
+class PreparedWebhook:
+    """Everything but the per-attempt headers (timestamp and signature)."""
+
+    subscriber: Subscription
+    msg_id: str
+    body: bytes
+    alert: Alert
+
+
+def build_request(subscription: Subscription, alert: Alert) -> PreparedWebhook:
+    """The body is fixed per alert (its ``timestamp`` is the alert's ``created_at``)."""
+    envelope = Envelope(
+        type="alert.new" if alert.status == "new" else "alert.update",
+        timestamp=alert.created_at,
+        data=alert,
+    )
+    return PreparedWebhook(
+        subscription, webhook_id(subscription.id, alert.alert_id), _encoder.encode(envelope), alert
+    )
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """How one attempt ended. ``error`` is set unless it was delivered."""
+
+    outcome: AttemptOutcome
+    status: int | None = None
+    retry_after: float | None = None
+    error: WebhookError | None = None
+
+    @property
+    def retriable(self) -> bool:
+        return self.outcome == "retriable"
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), capped."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - now).total_seconds()
+    return min(max(seconds, 0.0), RETRY_AFTER_CAP)
+
+
+def classify(
+    endpoint: str, status: int, headers: Mapping[str, str], now: datetime
+) -> AttemptResult:
+    """Turn a response status (and its Retry-After) into an outcome."""
+    if 200 <= status < 300:
+        return AttemptResult("delivered", status)
+    retry_after = parse_retry_after(headers.get("retry-after"), now)
+    if status >= 500 or status in (408, 429):
+        error = WebhookError(endpoint, status, f"HTTP {status}", retriable=True)
+        return AttemptResult("retriable", status, retry_after, error)
+    if status == 410:
+        error = WebhookError(endpoint, status, "HTTP 410 Gone: disabling", retriable=False)
+        return AttemptResult("gone", status, None, error)
+    detail = " (redirects are not followed)" if 300 <= status < 400 else ""
+    error = WebhookError(endpoint, status, f"HTTP {status}{detail}", retriable=False)
+    return AttemptResult("failed", status, None, error)
+
+
+def forbidden_reason(ip: IPAddress) -> str | None:
+    """Why an address must not be called (SSRF), or None for a public address."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for reason, flag in (
+        ("loopback", ip.is_loopback),
+        ("private", ip.is_private),
+        ("link-local", ip.is_link_local),
+        ("multicast", ip.is_multicast),
+        ("reserved", ip.is_reserved),
+        ("unspecified", ip.is_unspecified),
+    ):
+        if flag:
+            return reason
+    if not ip.is_global:
+        return "not globally routable"
+    return None
+
+
+async def resolve_host(host: str, port: int) -> list[str]:
+    """The addresses the OS resolver gives for ``host`` (what httpx will connect to)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+    )
+    return sorted({str(info[4][0]) for info in infos})
+
+
+async def check_destination(
+    endpoint: str,
+    url: str,
+    *,
+    allow_http: bool,
+    allow_hosts: tuple[str, ...],
+    resolve: Resolver = resolve_host,
+) -> None:
+    """Refuse non-HTTPS (unless allowed) and hosts resolving to non-public addresses.
+
+    A host (or address) in ``allow_hosts`` skips the address check. Raises ``WebhookError``:
+    not retriable for a refusal, retriable when the name does not resolve now.
+    """
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise WebhookError(endpoint, None, f"invalid URL: {exc}", retriable=False) from exc
+    if parsed.scheme not in ("https", "http") or not parsed.host:
+        raise WebhookError(endpoint, None, "URL must be https://host/...", retriable=False)
+    if parsed.scheme == "http" and not allow_http:
+        raise WebhookError(endpoint, None, "plain http is not allowed", retriable=False)
+    host = parsed.host
+    if host in allow_hosts:
+        return
+    try:
+        addresses: list[str] = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        try:
+            addresses = await resolve(host, port)
+        except OSError as exc:
+            raise WebhookError(
+                endpoint, None, f"cannot resolve {host}: {exc}", retriable=True
+            ) from exc
+    if not addresses:
+        raise WebhookError(endpoint, None, f"{host} resolves to nothing", retriable=True)
+    for address in addresses:
+        if address in allow_hosts:
+            continue
+        reason = forbidden_reason(ipaddress.ip_address(address.split("%", 1)[0]))
+        if reason is not None:
+            raise WebhookError(
+                endpoint, None, f"{host} resolves to a {reason} address", retriable=False
+            )
+
+
+class WebhookSender:
+    """Sends prepared webhooks with one shared ``httpx.AsyncClient``. ``stop()`` is idempotent."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        resolve: Resolver = resolve_host,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._resolve = resolve
+        self._clock = clock
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(
+                settings.webhook_timeout, connect=settings.webhook_connect_timeout
+            ),
+            follow_redirects=False,
+            trust_env=False,  # no proxies from the environment: the SSRF guard must see the peer
+            headers={"user-agent": USER_AGENT, "content-type": "application/json"},
+        )
+
+    async def stop(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, request: PreparedWebhook) -> AttemptResult:
+        """One attempt, bounded by ``webhook_timeout`` in total. Never raises for HTTP trouble."""
+        sub = request.subscriber
+        try:
+            await check_destination(
+                sub.id,
+                sub.url,
+                allow_http=sub.allow_http or self._settings.webhook_allow_http,
+                allow_hosts=self._settings.webhook_allow_hosts,
+                resolve=self._resolve,
+            )
+        except WebhookError as exc:
+            return AttemptResult("retriable" if exc.retriable else "refused", None, None, exc)
+        timestamp = int(self._clock())
+        headers = signed_headers(request.msg_id, timestamp, request.body, sub.secrets)
+        try:
+            async with asyncio.timeout(self._settings.webhook_timeout):
+                async with self._client.stream(
+                    "POST", sub.url, content=request.body, headers=headers
+                ) as response:
+                    # the body is not read: a receiver cannot make us buffer anything
+                    status = response.status_code
+                    response_headers = dict(response.headers)
+        except TimeoutError as exc:
+            error = WebhookError(sub.id, None, "timed out", retriable=True)
+            error.__cause__ = exc
+            return AttemptResult("retriable", None, None, error)
+        except httpx.TimeoutException as exc:
+            error = WebhookError(sub.id, None, f"timed out ({type(exc).__name__})", retriable=True)
+            error.__cause__ = exc
+            return AttemptResult("retriable", None, None, error)
+        except httpx.HTTPError as exc:
+            error = WebhookError(sub.id, None, f"{type(exc).__name__}: {exc}", retriable=True)
+            error.__cause__ = exc
+            return AttemptResult("retriable", None, None, error)
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        return classify(sub.id, status, response_headers, now)
