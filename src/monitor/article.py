@@ -1,6 +1,6 @@
 """The article wire format and its parser: bytes in, an ``Article`` or ``InvalidArticle`` out.
 
-The format is documented as JSON Schema in ``schemas/article.schema.json`` (generated from the
+The format is documented as JSON Schema in ``docs/schemas/article.schema.json`` (generated from the
 ``Article`` struct by ``monitor schema article``; a test keeps the two in step).
 """
 

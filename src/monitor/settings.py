@@ -108,6 +108,9 @@ class Settings:
         metadata=_env("MONITOR_KAFKA_SESSION_TIMEOUT", "30", _positive_float)
     )
     rules_path: Path = field(metadata=_env("MONITOR_RULES", "rules", _path))
+    rules_poll_interval: float = field(
+        metadata=_env("MONITOR_RULES_POLL_INTERVAL", "10", _positive_float)
+    )
     subscriptions_path: Path | None = field(
         metadata=_env("MONITOR_SUBSCRIPTIONS", "", _optional_path)
     )

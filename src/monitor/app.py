@@ -1,0 +1,219 @@
+"""The Faust app: topics, the two stream stages, the story table, and the web endpoints.
+
+    articles --parse/match/enrich--> <app>-matches (keyed by story routing key)
+             `--invalid--> articles.dlq (reason in headers)
+    <app>-matches --story table decides new/update/duplicate--> alerts (keyed by story_id)
+
+The stages are thin: the work is done by ``Stages`` (pure pipeline + story logic), which the tests
+can drive without Kafka. Every send is awaited before the event is acknowledged, so an offset is
+committed only after what it produced is on the broker (at-least-once end to end).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import faust
+import msgspec
+from faust.web import Request, Response, View
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from monitor import story
+from monitor.alert import Alert, encode_alert
+from monitor.article import parse_article
+from monitor.errors import InvalidArticle
+from monitor.pipeline import Finding
+from monitor.runtime import Runtime
+from monitor.settings import Settings
+from monitor.severity import assess
+from monitor.transport import broker_url
+
+log = logging.getLogger(__name__)
+
+_finding_encoder = msgspec.json.Encoder()
+_finding_decoder = msgspec.json.Decoder(Finding)
+
+RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes}
+RAW_SERIALIZERS: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
+
+
+def build_app(settings: Settings, runtime: Runtime) -> faust.App:
+    """A Faust app wired to ``runtime`` (pipeline, metrics, readiness, delivery)."""
+    session = settings.kafka_session_timeout
+    app = faust.App(
+        settings.app_id,
+        broker=broker_url(settings.kafka_bootstrap_servers),
+        store="memory://",  # state lives in changelog topics, not on local disk
+        autodiscover=False,
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        broker_session_timeout=session,
+        broker_heartbeat_interval=max(session / 10, 0.5),
+        broker_rebalance_timeout=max(session * 2, 10.0),
+        consumer_auto_offset_reset="earliest",
+        producer_max_request_size=max(settings.max_article_bytes * 2, 1 << 20),
+        web_enabled=True,
+        web_port=settings.web_port,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        table_standby_replicas=0,
+    )
+    partitions = settings.topic_partitions
+    articles = app.topic(settings.topic_articles, partitions=partitions, **RAW, **RAW_SERIALIZERS)
+    dead_letters = app.topic(
+        settings.topic_articles_dlq, partitions=partitions, **RAW, **RAW_SERIALIZERS
+    )
+    matches = app.topic(
+        f"{settings.app_id}-matches",
+        partitions=partitions,
+        internal=True,
+        **RAW,
+        **RAW_SERIALIZERS,
+    )
+    alerts = app.topic(settings.topic_alerts, partitions=partitions, **RAW, **RAW_SERIALIZERS)
+    stories = app.Table(
+        "stories",
+        partitions=partitions,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    window = timedelta(hours=settings.story_window_hours)
+
+    @app.agent(articles, name="articles")
+    async def consume_articles(stream: faust.Stream) -> AsyncIterator[None]:
+        async for event in stream.events():
+            started = time.monotonic()
+            runtime.metrics.article_consumed()
+            raw: bytes = event.value
+            try:
+                article = parse_article(raw, max_bytes=settings.max_article_bytes)
+            except InvalidArticle as exc:
+                await _dead_letter(dead_letters, event, exc)
+                runtime.metrics.article_dead_lettered(exc.reason)
+                log.warning(
+                    "article dead-lettered",
+                    extra={"reason": exc.reason, "detail": exc.detail[:200]},
+                )
+                continue
+            now = datetime.now(UTC)
+            for finding in runtime.pipeline.findings(article, now):
+                runtime.metrics.rule_matched(finding.alert.rule_id)
+                # The processing clock starts at consume; the story stage reads it back.
+                sent = await matches.send(
+                    key=finding.routing_key.encode(),
+                    value=_finding_encoder.encode(finding),
+                    headers={"monitor-consumed-at": repr(started + _wall_offset()).encode()},
+                )
+                await sent
+            yield None
+
+    @app.agent(matches, name="stories")
+    async def decide_stories(stream: faust.Stream) -> AsyncIterator[None]:
+        async for event in stream.events():
+            finding = _finding_decoder.decode(event.value)
+            key: bytes = event.key
+            book = story.decode_book(stories.get(key))
+            now = datetime.now(UTC)
+            decision, new_book = story.decide(book, finding.candidate, now, window)
+            if decision.status != "duplicate":
+                alert = _finalise(runtime, finding.alert, decision)
+                sent = await alerts.send(
+                    key=alert.story_id.encode(),
+                    value=encode_alert(alert),
+                    headers={"monitor-alert-id": alert.alert_id.encode()},
+                )
+                await sent
+                runtime.metrics.alert_published(alert, _since_consumed(event))
+                log.info(
+                    "alert published",
+                    extra={
+                        "article_id": alert.article_id,
+                        "rule_id": alert.rule_id,
+                        "story_id": alert.story_id,
+                        "status": alert.status,
+                    },
+                )
+            stories[key] = story.encode_book(new_book)
+            yield None
+
+    _add_views(app, runtime)
+    runtime.attach(app)
+    return app
+
+
+async def _dead_letter(topic: faust.TopicT, event: faust.EventT, exc: InvalidArticle) -> None:
+    message = event.message
+    headers = {
+        "monitor-error-reason": exc.reason.encode(),
+        "monitor-error-detail": exc.detail[:1000].encode(),
+        "monitor-source-topic": message.topic.encode(),
+        "monitor-source-partition": str(message.partition).encode(),
+        "monitor-source-offset": str(message.offset).encode(),
+    }
+    value: bytes = event.value
+    if exc.reason == "too_large":
+        # The broker would refuse the whole value again; keep its head and say so.
+        headers["monitor-truncated-from"] = str(len(value)).encode()
+        value = value[:65536]
+    sent = await topic.send(key=event.key, value=value, headers=headers)
+    await sent
+
+
+def _finalise(runtime: Runtime, draft: Alert, decision: story.Decision) -> Alert:
+    severity, reasons = draft.severity, draft.severity_reasons
+    rule = runtime.pipeline.ruleset.get(draft.rule_id)
+    if rule is not None:
+        figures = {f.kind: f.value for f in sorted(draft.figures, key=lambda f: f.value)}
+        severity, reasons = assess(
+            rule.severity.base,
+            rule.severity.escalate,
+            figure=figures.get,
+            sources=decision.sources,
+        )
+    return msgspec.structs.replace(
+        draft,
+        status="new" if decision.status == "new" else "update",
+        story_id=decision.story_id,
+        story_sources=decision.sources,
+        severity=severity,
+        severity_reasons=reasons,
+    )
+
+
+def _wall_offset() -> float:
+    return time.time() - time.monotonic()
+
+
+def _since_consumed(event: faust.EventT) -> float | None:
+    headers = dict(event.headers or {})
+    raw = headers.get("monitor-consumed-at")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, time.time() - float(raw))
+    except ValueError:
+        return None
+
+
+def _add_views(app: faust.App, runtime: Runtime) -> None:
+    @app.page("/metrics")
+    async def metrics(web: View, request: Request) -> Response:
+        body = generate_latest(runtime.registry)
+        return web.bytes(body, content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+    @app.page("/healthz")
+    async def healthz(web: View, request: Request) -> Response:
+        return web.json({"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz(web: View, request: Request) -> Response:
+        ready, reasons = runtime.readiness.ready()
+        return web.json(
+            {"ready": ready, "reasons": reasons}, status=200 if ready else 503
+        )

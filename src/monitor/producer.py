@@ -1,0 +1,62 @@
+"""``monitor produce``: put articles on the articles topic (demos, replays, tests).
+
+JSON-lines files are sent line by line (validated unless ``raw``); any other file is one article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from monitor.article import article_from_text, encode_article, parse_article
+from monitor.errors import InvalidArticle, PublishError
+from monitor.settings import Settings
+
+
+def messages(files: Iterable[Path], *, raw: bool, max_bytes: int) -> Iterator[tuple[bytes, bytes]]:
+    """(key, value) pairs, in file order. Raises ``InvalidArticle`` naming file and line."""
+    for path in files:
+        data = path.read_bytes()
+        if path.suffix in (".jsonl", ".ndjson") or data.lstrip().startswith(b"{"):
+            for number, line in enumerate(data.splitlines(), start=1):
+                if not line.strip():
+                    continue
+                if raw:
+                    yield hashlib.sha256(line).hexdigest()[:16].encode(), line
+                    continue
+                try:
+                    article = parse_article(line, max_bytes=max_bytes)
+                except InvalidArticle as exc:
+                    raise InvalidArticle(exc.reason, f"{path}:{number}: {exc.detail}") from exc
+                yield article.id.encode(), line
+        else:
+            digest = hashlib.sha256(data).hexdigest()[:12]
+            article = article_from_text(data.decode("utf-8"), article_id=f"{path.stem}-{digest}")
+            yield article.id.encode(), encode_article(article)
+
+
+async def produce_files(settings: Settings, topic: str, files: Iterable[Path], *, raw: bool) -> int:
+    """Send every message and wait until the broker acknowledged all of them."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        acks="all",
+        enable_idempotence=True,
+        max_request_size=max(settings.max_article_bytes * 6, 1 << 20),
+    )
+    try:
+        await producer.start()
+        pending = [
+            await producer.send(topic, value=value, key=key)
+            for key, value in messages(files, raw=raw, max_bytes=settings.max_article_bytes)
+        ]
+        for future in pending:
+            await future
+    except KafkaError as exc:
+        raise PublishError(f"producing to {topic}: {exc}", retriable=exc.retriable) from exc
+    finally:
+        await producer.stop()
+    return len(pending)

@@ -1,0 +1,121 @@
+"""What the running worker holds beside the Faust app: the active pipeline, metrics, readiness.
+
+Rules are reloaded when the rules folder changes (polled) or on SIGHUP. A new rule set replaces
+the active one only when it is valid as a whole; otherwise every error is logged, counted, and the
+working set stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import signal
+from pathlib import Path
+from typing import Any
+
+import faust
+from prometheus_client import CollectorRegistry
+
+from monitor.errors import RuleSetError
+from monitor.health import Readiness
+from monitor.metrics import Metrics, consumer_lag, install_faust_sensors
+from monitor.pipeline import Pipeline
+from monitor.ruleset import load_ruleset
+from monitor.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def rules_fingerprint(path: Path) -> str:
+    """Changes whenever a rule file is added, removed or modified."""
+    files = sorted(path.rglob("*.y*ml")) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for f in files:
+        try:
+            stat = f.stat()
+        except FileNotFoundError:
+            continue
+        digest.update(f"{f}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode())
+    return digest.hexdigest()
+
+
+class Runtime:
+    """The worker's mutable state: one place, swapped atomically, never shared across workers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Pipeline,
+        *,
+        registry: CollectorRegistry | None = None,
+    ) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.metrics = Metrics(self.registry)
+        self.readiness = Readiness()
+        self._fingerprint = rules_fingerprint(settings.rules_path)
+        self.metrics.rules_loaded(r.id for r in pipeline.ruleset.rules)
+        self.readiness.rules_loaded(True)
+
+    def reload_rules(self) -> bool:
+        """Load the rules folder again; swap it in only if it is valid as a whole."""
+        self._fingerprint = rules_fingerprint(self.settings.rules_path)
+        try:
+            ruleset = load_ruleset(self.settings.rules_path)
+        except RuleSetError as exc:
+            for error in exc.errors:
+                log.error("rule reload rejected: %s", error, extra={"path": error.path})
+            log.error(
+                "rule reload rejected: %d error(s); keeping the %d active rules",
+                len(exc.errors),
+                len(self.pipeline.ruleset.rules),
+            )
+            self.metrics.rule_reload("invalid")
+            return False
+        self.pipeline = self.pipeline.with_rules(ruleset)
+        self.metrics.rule_reload("ok")
+        self.metrics.rules_loaded(r.id for r in ruleset.rules)
+        log.info("rules reloaded: %d active", len(ruleset.rules))
+        return True
+
+    def attach(self, app: faust.App) -> None:
+        """Timers, signal handlers and rebalance hooks of a running worker."""
+        install_faust_sensors(app, self.registry)
+
+        @app.timer(interval=self.settings.rules_poll_interval)
+        async def poll_rules() -> None:
+            if rules_fingerprint(self.settings.rules_path) != self._fingerprint:
+                self.reload_rules()
+
+        @app.timer(interval=5.0)
+        async def measure_lag() -> None:
+            await self._measure_lag(app)
+
+        @app.task
+        async def on_started() -> None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload_rules)
+            self.readiness.producer_connected(True)
+
+        async def assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
+            self.readiness.partitions_assigned(len(assigned))
+
+        async def revoked(sender: Any, revoked: Any, **kwargs: Any) -> None:
+            self.readiness.partitions_assigned(0)
+
+        app.on_partitions_assigned.connect(assigned)
+        app.on_partitions_revoked.connect(revoked)
+
+    async def _measure_lag(self, app: faust.App) -> None:
+        consumer = app.consumer
+        topic = self.settings.topic_articles
+        assignment = [tp for tp in consumer.assignment() if tp.topic == topic]
+        if not assignment:
+            self.metrics.set_consumer_lag({})
+            return
+        highwaters = {(tp.topic, tp.partition): consumer.highwater(tp) for tp in assignment}
+        committed = {
+            (tp.topic, tp.partition): consumer._committed_offset.get(tp) for tp in assignment
+        }
+        self.metrics.set_consumer_lag(consumer_lag(highwaters, committed))
