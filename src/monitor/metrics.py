@@ -7,8 +7,8 @@ Label values come from small fixed sets only: rule ids, subscriber ids, outcomes
 severities, statuses, topics and partitions, never article ids or URLs. A value outside a fixed
 set is recorded as ``other`` rather than growing the series count or failing the stream.
 
-``Metrics`` is also the delivery observer: ``attempt``, ``delivered``, ``dead_letter`` and
-``circuit`` are the methods ``monitor.deliver`` calls.
+``Metrics`` is also the delivery observer (``monitor.deliver.observer.DeliveryObserver``):
+``attempt``, ``delivered``, ``dead_letter``, ``circuit`` and ``disabled``.
 
 Faust's own sensor (rebalances, commit latency, producer latency) is installed on the same
 registry by ``install_faust_sensors``; its names start with ``faust_`` and are in milliseconds.
@@ -42,15 +42,14 @@ OTHER: Final = "other"
 DEAD_LETTER_REASONS: Final[tuple[str, ...]] = InvalidArticle.REASONS
 ALERT_STATUSES: Final[tuple[str, ...]] = ("new", "update")
 WEBHOOK_OUTCOMES: Final[tuple[str, ...]] = (
-    "delivered",  # 2xx: done
-    "retry",  # failed, will be tried again
-    "failed",  # failed for good (non-retriable or retries exhausted): dead-lettered
-    "timeout",  # the endpoint did not answer in time (a kind of retry)
-    "rejected",  # refused before sending (SSRF guard, invalid endpoint)
-    "circuit_open",  # not attempted: the subscriber's breaker is open
-    "filtered",  # not attempted: the subscription does not want this alert
+    # monitor.deliver.observer.AttemptOutcome
+    "delivered",  # 2xx
+    "retriable",  # 5xx, 429, network error, timeout: will be tried again
+    "failed",  # other 4xx/3xx: not retried
+    "gone",  # 410: the subscriber is disabled
+    "refused",  # blocked before sending (SSRF guard, circuit open)
 )
-WEBHOOK_FAILURE_OUTCOMES: Final[tuple[str, ...]] = ("retry", "failed", "timeout", "rejected")
+WEBHOOK_FAILURE_OUTCOMES: Final[tuple[str, ...]] = ("retriable", "failed", "gone", "refused")
 """The outcomes that count as failures in the failure-rate alert (deploy/prometheus/alerts.yml)."""
 RULE_RELOAD_OUTCOMES: Final[tuple[str, ...]] = ("ok", "invalid")
 
@@ -176,7 +175,7 @@ class Metrics:
         )
         self.webhook_delivery_latency = Histogram(
             "monitor_webhook_delivery_latency_seconds",
-            "From the first attempt to a successful delivery (retries included), by subscriber.",
+            "From the alert's creation to its receiver's 2xx (retries included), by subscriber.",
             ["subscriber"],
             buckets=DELIVERY_BUCKETS,
             registry=r,
@@ -190,6 +189,12 @@ class Metrics:
         self.webhook_dead_lettered = Counter(
             "monitor_webhook_dead_lettered",
             "Alerts given up on and written to the webhook dead-letter topic, by subscriber.",
+            ["subscriber"],
+            registry=r,
+        )
+        self.webhook_subscriber_disabled = Gauge(
+            "monitor_webhook_subscriber_disabled",
+            "1 when a subscriber was disabled (its endpoint answered 410 Gone).",
             ["subscriber"],
             registry=r,
         )
@@ -234,14 +239,18 @@ class Metrics:
     def rule_matched(self, rule_id: str) -> None:
         self.rule_matches.labels(rule=rule_id).inc()
 
-    def alert_published(self, alert: Alert, seconds: float) -> None:
-        """An alert was acknowledged by Kafka ``seconds`` after its article was consumed."""
+    def alert_published(self, alert: Alert, seconds: float | None) -> None:
+        """An alert was acknowledged by Kafka ``seconds`` after its article was consumed.
+
+        ``seconds`` is None when the consume time is unknown: the alert is counted, not timed.
+        """
         self.alerts_published.labels(
             rule=alert.rule_id,
             severity=_fixed(alert.severity, SEVERITIES),
             status=_fixed(alert.status, ALERT_STATUSES),
         ).inc()
-        self.processing_latency.observe(max(0.0, seconds))
+        if seconds is not None:
+            self.processing_latency.observe(max(0.0, seconds))
 
     def rules_loaded(self, rule_ids: Iterable[str]) -> None:
         """A rule set became active: its size, and a zero series for each rule's matches."""
@@ -276,7 +285,7 @@ class Metrics:
         ).inc()
 
     def delivered(self, subscriber: str, seconds: float, alert: Alert) -> None:
-        """``alert`` reached ``subscriber`` after ``seconds`` of delivery (retries included).
+        """``alert`` reached ``subscriber`` ``seconds`` after it was created (retries included).
 
         The end-to-end latency runs from the article's ``published_at`` to now.
         """
@@ -290,6 +299,10 @@ class Metrics:
     def circuit(self, subscriber: str, state: Any) -> None:
         """The breaker of ``subscriber`` is now ``state``: closed/half_open/open, 0/1/2, an enum."""
         self.webhook_circuit_state.labels(subscriber=subscriber).set(_circuit_value(state))
+
+    def disabled(self, subscriber: str) -> None:
+        """``subscriber`` was disabled (410 Gone); nothing is delivered to it any more."""
+        self.webhook_subscriber_disabled.labels(subscriber=subscriber).set(1)
 
     def end_to_end(self, seconds: float) -> None:
         """Observe an end-to-end latency measured elsewhere (e.g. from the Kafka produce time)."""

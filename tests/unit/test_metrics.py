@@ -107,6 +107,13 @@ def test_alert_published(metrics: Metrics, registry: CollectorRegistry) -> None:
     assert registry.get_sample_value(bucket, {"le": "0.025"}) == 1
 
 
+def test_alert_published_without_latency(metrics: Metrics, registry: CollectorRegistry) -> None:
+    metrics.alert_published(make_alert(), None)
+    labels = {"rule": "protest", "severity": "high", "status": "new"}
+    assert registry.get_sample_value("monitor_alerts_published_total", labels) == 1
+    assert registry.get_sample_value("monitor_processing_latency_seconds_count") == 0
+
+
 def test_rule_reload_outcomes(metrics: Metrics, registry: CollectorRegistry) -> None:
     name = "monitor_rule_reloads_total"
     assert registry.get_sample_value(name, {"outcome": "invalid"}) == 0
@@ -118,11 +125,11 @@ def test_rule_reload_outcomes(metrics: Metrics, registry: CollectorRegistry) -> 
 
 
 def test_webhook_attempts(metrics: Metrics, registry: CollectorRegistry) -> None:
-    metrics.attempt("desk-nl", "retry")
+    metrics.attempt("desk-nl", "retriable")
     metrics.attempt("desk-nl", "delivered")
     metrics.attempt("desk-nl", "something-new")
     name = "monitor_webhook_attempts_total"
-    assert registry.get_sample_value(name, {"subscriber": "desk-nl", "outcome": "retry"}) == 1
+    assert registry.get_sample_value(name, {"subscriber": "desk-nl", "outcome": "retriable"}) == 1
     assert registry.get_sample_value(name, {"subscriber": "desk-nl", "outcome": "delivered"}) == 1
     assert registry.get_sample_value(name, {"subscriber": "desk-nl", "outcome": "other"}) == 1
 
@@ -153,6 +160,21 @@ def test_dead_letter(metrics: Metrics, registry: CollectorRegistry) -> None:
     metrics.dead_letter("desk-fr")
     name = "monitor_webhook_dead_lettered_total"
     assert registry.get_sample_value(name, {"subscriber": "desk-fr"}) == 1
+
+
+def test_disabled(metrics: Metrics, registry: CollectorRegistry) -> None:
+    metrics.disabled("desk-fr")
+    name = "monitor_webhook_subscriber_disabled"
+    assert registry.get_sample_value(name, {"subscriber": "desk-fr"}) == 1
+
+
+def test_is_a_delivery_observer(metrics: Metrics) -> None:
+    from monitor.deliver.observer import DeliveryObserver
+
+    observer: DeliveryObserver = metrics  # mypy checks the protocol
+    observer.attempt("desk-nl", "gone")
+    observer.circuit("desk-nl", "half_open")
+    observer.disabled("desk-nl")
 
 
 class Breaker(enum.Enum):
