@@ -1,0 +1,32 @@
+"""monitor.topics without a broker."""
+
+from __future__ import annotations
+
+import pytest
+from tools.localkafka import free_port
+
+from monitor.errors import ConfigError
+from monitor.settings import Settings
+from monitor.topics import ensure_topics, topic_plan
+
+
+def test_topic_plan_lists_every_topic_with_the_configured_partitions() -> None:
+    settings = Settings.from_env({"MONITOR_TOPIC_PARTITIONS": "6", "MONITOR_TOPIC_ALERTS": "out"})
+
+    assert topic_plan(settings) == {
+        "articles": 6,
+        "articles.dlq": 6,
+        "out": 6,
+        "alerts.webhook-dlq": 6,
+    }
+
+
+async def test_unreachable_kafka_names_the_bootstrap_setting() -> None:
+    bootstrap = f"127.0.0.1:{free_port()}"
+
+    with pytest.raises(ConfigError, match=rf"KAFKA_BOOTSTRAP_SERVERS: .*{bootstrap}"):
+        await ensure_topics(bootstrap, {"articles": 1}, replication=1, request_timeout=5)
+
+
+async def test_nothing_to_ensure_needs_no_broker() -> None:
+    await ensure_topics("127.0.0.1:1", {}, replication=1)
