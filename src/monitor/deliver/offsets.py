@@ -36,14 +36,20 @@ class OffsetTracker(Generic[P]):
         if pending is None or offset not in pending:
             return
         pending[offset] = True
-        # drop the done prefix; remember where it ends
+        # drop the done prefix; the committable position is the first record still pending
+        # (not merely one past the last done: offsets have gaps, e.g. transaction markers)
+        dropped = False
         for first in list(pending):
             if not pending[first]:
                 break
             del pending[first]
             self._next[partition] = first + 1
+            dropped = True
+        if dropped and pending:
+            self._next[partition] = next(iter(pending))
 
     def in_flight(self, partition: P | None = None) -> int:
+        """Records started and not yet committable (done ones behind a pending one count)."""
         if partition is not None:
             return len(self._pending.get(partition, {}))
         return sum(len(p) for p in self._pending.values())

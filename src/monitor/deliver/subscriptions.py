@@ -93,12 +93,19 @@ def _schema() -> dict[str, Any]:
 _VALIDATOR = jsonschema.Draft202012Validator(_schema())
 
 
-def line_of(root: yaml.Node, path: Sequence[str | int]) -> int:
-    """The 1-based line of the node at ``path`` (the deepest existing node along it)."""
+def line_of(root: yaml.Node, path: Sequence[str | int], *, key: bool = False) -> int:
+    """The 1-based line of the node at ``path`` (the deepest existing node along it).
+
+    With ``key``, a last step naming a mapping key gives the key's line rather than its value's.
+    """
     node = root
-    for step in path:
+    for i, step in enumerate(path):
         if isinstance(node, yaml.MappingNode):
-            found = next((v for k, v in node.value if getattr(k, "value", None) == str(step)), None)
+            pair = next(
+                (kv for kv in node.value if getattr(kv[0], "value", None) == str(step)), None
+            )
+            last = i == len(path) - 1
+            found = None if pair is None else (pair[0] if key and last else pair[1])
         elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
             found = node.value[step] if 0 <= step < len(node.value) else None
         else:
@@ -119,8 +126,8 @@ class _Collector:
         self.root = root
         self.errors: list[SubscriptionError] = []
 
-    def add(self, path: Sequence[str | int], message: str) -> None:
-        line = line_of(self.root, path)
+    def add(self, path: Sequence[str | int], message: str, *, key: bool = False) -> None:
+        line = line_of(self.root, path, key=key)
         self.errors.append(SubscriptionError(self.source, line, f"{_json_path(path)}: {message}"))
 
 
@@ -216,14 +223,20 @@ def parse_subscriptions(
         _VALIDATOR.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
     ):
         path = list(err.absolute_path)
-        errors.add(path, err.message)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            # point at the first unexpected key, not at the start of its mapping
+            known = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+            extras = [k for k in err.instance if k not in known]
+            errors.add([*path, *extras[:1]], err.message, key=True)
+        else:
+            errors.add(path, err.message)
         if len(path) >= 2 and path[0] == "subscribers" and isinstance(path[1], int):
             invalid.add(path[1])
         elif path in ([], ["subscribers"]):
             malformed = True
     if malformed:
         # the document's shape is wrong: looking further into it would only add noise
-        raise SubscriptionsError(errors.errors)
+        raise SubscriptionsError(sorted(errors.errors, key=lambda e: e.line))
     subscribers: list[Subscription] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(data["subscribers"]):
