@@ -137,11 +137,11 @@ def forbidden_reason(ip: IPAddress) -> str | None:
         ip = ip.ipv4_mapped
     for reason, flag in (
         ("loopback", ip.is_loopback),
-        ("private", ip.is_private),
         ("link-local", ip.is_link_local),
         ("multicast", ip.is_multicast),
-        ("reserved", ip.is_reserved),
         ("unspecified", ip.is_unspecified),
+        ("reserved", ip.is_reserved),
+        ("private", ip.is_private),
     ):
         if flag:
             return reason

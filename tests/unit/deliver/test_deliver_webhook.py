@@ -1,0 +1,236 @@
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from tests.deliver_support import SECRET, make_alert, spec_verify
+
+from monitor.deliver.signing import Secret
+from monitor.deliver.subscriptions import Subscription
+from monitor.deliver.webhook import (
+    AttemptResult,
+    WebhookSender,
+    build_request,
+    check_destination,
+    forbidden_reason,
+    parse_retry_after,
+    webhook_id,
+)
+from monitor.errors import WebhookError
+from monitor.settings import Settings
+
+NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+SUB = Subscription(id="desk", url="https://desk.example/hooks", secrets=(Secret(SECRET),))
+
+
+async def _public(host: str, port: int) -> list[str]:
+    return ["93.184.215.14"]
+
+
+async def _send(
+    handler: Callable[[httpx.Request], httpx.Response], subscription: Subscription = SUB
+) -> tuple[AttemptResult, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return handler(request)
+
+    sender = WebhookSender(
+        Settings.defaults(), transport=httpx.MockTransport(record), resolve=_public
+    )
+    try:
+        result = await sender.send(build_request(subscription, make_alert()))
+    finally:
+        await sender.stop()
+    return result, seen
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "outcome", "retry_after"),
+    [
+        pytest.param(200, {}, "delivered", None, id="200"),
+        pytest.param(204, {}, "delivered", None, id="204"),
+        pytest.param(500, {}, "retriable", None, id="500"),
+        pytest.param(503, {"Retry-After": "7"}, "retriable", 7.0, id="503-retry-after"),
+        pytest.param(429, {"Retry-After": "120"}, "retriable", 120.0, id="429"),
+        pytest.param(408, {}, "retriable", None, id="408"),
+        pytest.param(410, {}, "gone", None, id="410"),
+        pytest.param(400, {}, "failed", None, id="400"),
+        pytest.param(401, {}, "failed", None, id="401"),
+        pytest.param(301, {"Location": "https://x/"}, "failed", None, id="301-not-followed"),
+    ],
+)
+async def test_classification(
+    status: int, headers: dict[str, str], outcome: str, retry_after: float | None
+) -> None:
+    result, seen = await _send(lambda r: httpx.Response(status, headers=headers))
+    assert (result.outcome, result.status, result.retry_after) == (outcome, status, retry_after)
+    assert len(seen) == 1  # never followed a redirect
+    if outcome != "delivered":
+        assert isinstance(result.error, WebhookError) and result.error.status == status
+        assert result.error.retriable is (outcome == "retriable")
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        pytest.param(httpx.ConnectError("refused"), id="connect"),
+        pytest.param(httpx.ReadTimeout("slow"), id="read-timeout"),
+        pytest.param(httpx.ConnectTimeout("slow"), id="connect-timeout"),
+        pytest.param(httpx.RemoteProtocolError("bad"), id="protocol"),
+    ],
+)
+async def test_network_errors_are_retriable_webhook_errors(exc: Exception) -> None:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise exc
+
+    result, _ = await _send(fail)
+    assert result.outcome == "retriable" and result.status is None
+    assert isinstance(result.error, WebhookError) and result.error.retriable
+
+
+async def test_request_is_signed_and_shaped() -> None:
+    _, seen = await _send(lambda r: httpx.Response(200))
+    (request,) = seen
+    assert request.method == "POST" and str(request.url) == SUB.url
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["webhook-id"] == webhook_id("desk", make_alert().alert_id)
+    assert spec_verify(SECRET, request.headers, request.content)
+    body = json.loads(request.content)
+    assert body["type"] == "alert.new"
+    assert body["data"]["alert_id"] == make_alert().alert_id
+    assert datetime.fromisoformat(body["timestamp"]) == make_alert().created_at
+
+
+def test_webhook_id_is_stable_and_per_subscriber() -> None:
+    alert = make_alert()
+    assert build_request(SUB, alert).msg_id == build_request(SUB, alert).msg_id
+    assert webhook_id("a", alert.alert_id) != webhook_id("b", alert.alert_id)
+    assert build_request(SUB, make_alert(status="update")).body.startswith(
+        b'{"type":"alert.update"'
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        pytest.param(None, None, id="absent"),
+        pytest.param("30", 30.0, id="seconds"),
+        pytest.param("0", 0.0, id="zero"),
+        pytest.param("Sun, 01 Mar 2026 12:01:00 GMT", 60.0, id="http-date"),
+        pytest.param("Sun, 01 Mar 2026 11:00:00 GMT", 0.0, id="date-in-the-past"),
+        pytest.param("999999999", 3600.0, id="capped"),
+        pytest.param("soon", None, id="garbage"),
+        pytest.param("-5", None, id="negative"),
+    ],
+)
+def test_parse_retry_after(value: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        pytest.param("93.184.215.14", None, id="public-v4"),
+        pytest.param("2606:2800:21f:cb07:6820:80da:af6b:8b2c", None, id="public-v6"),
+        pytest.param("127.0.0.1", "loopback", id="loopback"),
+        pytest.param("::1", "loopback", id="loopback-v6"),
+        pytest.param("10.1.2.3", "private", id="rfc1918"),
+        pytest.param("192.168.0.1", "private", id="rfc1918-192"),
+        pytest.param("169.254.169.254", "link-local", id="cloud-metadata"),
+        pytest.param("fe80::1", "link-local", id="link-local-v6"),
+        pytest.param("224.0.0.1", "multicast", id="multicast"),
+        pytest.param("0.0.0.0", "unspecified", id="unspecified"),
+        pytest.param("::ffff:127.0.0.1", "loopback", id="v4-mapped"),
+        pytest.param("100.64.0.1", "not globally routable", id="cgnat"),
+        pytest.param("240.0.0.1", "reserved", id="reserved"),
+    ],
+)
+def test_forbidden_reason(address: str, reason: str | None) -> None:
+    assert forbidden_reason(ipaddress.ip_address(address)) == reason
+
+
+def _resolver(*addresses: str) -> Callable[[str, int], object]:
+    async def resolve(host: str, port: int) -> list[str]:
+        return list(addresses)
+
+    return resolve
+
+
+@pytest.mark.parametrize(
+    ("url", "addresses", "allow_http", "allow_hosts", "error"),
+    [
+        pytest.param("https://desk.example/", ["93.184.215.14"], False, (), None, id="public"),
+        pytest.param("http://desk.example/", ["93.184.215.14"], False, (), "http", id="http"),
+        pytest.param("http://desk.example/", ["93.184.215.14"], True, (), None, id="http-ok"),
+        pytest.param(
+            "https://desk.example/", ["93.184.215.14", "10.0.0.1"], False, (), "private", id="any"
+        ),
+        pytest.param("https://127.0.0.1:8443/", [], False, (), "loopback", id="ip-literal"),
+        pytest.param("https://[::1]/", [], False, (), "loopback", id="ip6-literal"),
+        pytest.param("https://127.0.0.1/", [], False, ("127.0.0.1",), None, id="allowed-address"),
+        pytest.param(
+            "https://desk.internal/", ["10.0.0.5"], False, ("desk.internal",), None, id="allowed"
+        ),
+        pytest.param("ftp://desk.example/", [], True, (), "https://", id="scheme"),
+    ],
+)
+async def test_check_destination(
+    url: str,
+    addresses: list[str],
+    allow_http: bool,
+    allow_hosts: tuple[str, ...],
+    error: str | None,
+) -> None:
+    resolve = _resolver(*addresses)
+    if error is None:
+        await check_destination(
+            "d",
+            url,
+            allow_http=allow_http,
+            allow_hosts=allow_hosts,
+            resolve=resolve,  # type: ignore[arg-type]
+        )
+        return
+    with pytest.raises(WebhookError, match=error) as info:
+        await check_destination(
+            "d",
+            url,
+            allow_http=allow_http,
+            allow_hosts=allow_hosts,
+            resolve=resolve,  # type: ignore[arg-type]
+        )
+    assert not info.value.retriable
+
+
+async def test_unresolvable_host_is_retriable() -> None:
+    async def broken(host: str, port: int) -> list[str]:
+        raise OSError("temporary failure in name resolution")
+
+    with pytest.raises(WebhookError) as info:
+        await check_destination(
+            "d", "https://desk.example/", allow_http=False, allow_hosts=(), resolve=broken
+        )
+    assert info.value.retriable
+
+
+async def test_refused_destination_is_never_called() -> None:
+    async def private(host: str, port: int) -> list[str]:
+        return ["10.0.0.1"]
+
+    seen: list[httpx.Request] = []
+    sender = WebhookSender(
+        Settings.defaults(),
+        transport=httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200)),  # type: ignore[func-returns-value]
+        resolve=private,
+    )
+    try:
+        result = await sender.send(build_request(SUB, make_alert()))
+    finally:
+        await sender.stop()
+    assert result.outcome == "refused" and not seen
