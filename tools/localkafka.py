@@ -24,6 +24,7 @@ import base64
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import signal
 import socket
@@ -60,11 +61,14 @@ def cache_dir(version: str = KAFKA_VERSION, environ: Mapping[str, str] | None = 
 
 
 def _mvn_error(output: str) -> str:
-    """The most telling line of a failed Maven run (the first ``[ERROR]`` line)."""
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    """The most telling line of a failed Maven run (the first non-empty ``[ERROR]`` line)."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", output)
+    lines = [line.strip() for line in plain.splitlines() if line.strip()]
     for line in lines:
-        if line.startswith("[ERROR]"):
-            return line.removeprefix("[ERROR]").strip()
+        _, marker, message = line.partition("[ERROR]")
+        message = message.removesuffix("-> [Help 1]").strip()
+        if marker and message:
+            return message
     return lines[-1] if lines else "no output"
 
 
@@ -93,6 +97,7 @@ def fetch(version: str = KAFKA_VERSION, cache: Path | None = None) -> Path:
             mvn,
             "-q",
             "-B",
+            "-Dstyle.color=never",
             "-f",
             str(POM),
             "dependency:copy-dependencies",
@@ -417,8 +422,8 @@ class Broker:
         ]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            output = (done.stdout + done.stderr).strip().splitlines()
-            detail = output[-1] if output else f"exit code {done.returncode}"
+            output = [line.strip() for line in (done.stdout + done.stderr).splitlines()]
+            detail = " | ".join(line for line in output if line) or f"exit code {done.returncode}"
             raise LocalKafkaError(f"formatting {self.data_dir} failed: {detail}")
 
     def _wait_ready(self, log_offset: int) -> None:

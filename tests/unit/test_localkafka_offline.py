@@ -60,6 +60,11 @@ def test_fetch_reuses_a_complete_cache(tmp_path: Path, monkeypatch: pytest.Monke
             "Failed to execute goal: Could not resolve",
             id="first-error-line",
         ),
+        pytest.param(
+            "\x1b[0m\x1b[0m[ERROR] Could not resolve kafka_2.13:jar:4.9.9 -> [Help 1]\n[ERROR] \n",
+            "Could not resolve kafka_2.13:jar:4.9.9",
+            id="ansi-and-help-suffix",
+        ),
         pytest.param("something broke\n", "something broke", id="no-error-marker"),
         pytest.param("", "no output", id="silent"),
     ],
