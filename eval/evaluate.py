@@ -315,9 +315,10 @@ def below(
     lines: list[str] = []
     for rule in RULES:
         s = score(outcomes, rule)
-        if min_precision is not None and (s.precision or 0.0) < min_precision:
+        # Undefined precision (the rule never fired) is not a failure; its recall is 0 instead.
+        if min_precision is not None and s.precision is not None and s.precision < min_precision:
             lines.append(f"{rule}: precision {_pct(s.precision)} < {min_precision:.2f}")
-        if min_recall is not None and (s.recall or 0.0) < min_recall:
+        if min_recall is not None and s.recall is not None and s.recall < min_recall:
             lines.append(f"{rule}: recall {_pct(s.recall)} < {min_recall:.2f}")
     return "\n".join(lines)
 
