@@ -83,11 +83,9 @@ async def read_dead_letters(
     letters: dict[str, DeadLetter] = {}
     try:
         await consumer.start()
-        await consumer.topics()  # loads the metadata of every topic
-        partitions = consumer.partitions_for_topic(settings.topic_webhook_dlq) or set()
-        tps = [TopicPartition(settings.topic_webhook_dlq, p) for p in sorted(partitions)]
-        if not tps:
-            return []
+        # the topic has topic_partitions partitions: ensure_topics refuses to start otherwise
+        topic = settings.topic_webhook_dlq
+        tps = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         end = await consumer.end_offsets(tps)

@@ -1,0 +1,214 @@
+"""Webhook delivery end to end: a real Kafka broker, real receivers on 127.0.0.1, the Dispatcher.
+
+Signatures are checked with the independent implementation in ``tests/deliver_support.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
+from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
+from tests.deliver_support import SECRET, make_alert, spec_verify
+
+from monitor.alert import Alert, encode_alert
+from monitor.deliver.deadletter import DeadLetter, decode_dead_letter
+from monitor.deliver.dispatcher import DeliveryOptions, Dispatcher
+from monitor.deliver.receiver import Receiver, Reply
+from monitor.deliver.replay import replay
+from monitor.deliver.subscriptions import Subscriptions, parse_subscriptions
+from monitor.deliver.webhook import webhook_id
+from monitor.settings import Settings
+from monitor.topics import ensure_topics
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
+
+
+@dataclass
+class Env:
+    settings: Settings
+
+    async def produce(self, *alerts: Alert) -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers)
+        await producer.start()
+        try:
+            for alert in alerts:
+                await producer.send_and_wait(
+                    self.settings.topic_alerts, encode_alert(alert), key=alert.story_id.encode()
+                )
+        finally:
+            await producer.stop()
+
+    async def dead_letters(self, count: int, within: float = 20.0) -> list[DeadLetter]:
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            group_id=None,
+            auto_offset_reset="earliest",
+        )
+        await consumer.start()
+        letters: list[DeadLetter] = []
+        try:
+            tps = [TopicPartition(self.settings.topic_webhook_dlq, p) for p in range(2)]
+            consumer.assign(tps)
+            await consumer.seek_to_beginning(*tps)
+            async with asyncio.timeout(within):
+                while len(letters) < count:
+                    batch = await consumer.getmany(timeout_ms=200)
+                    for records in batch.values():
+                        letters += [decode_dead_letter(r.value) for r in records]
+        finally:
+            await consumer.stop()
+        return letters
+
+    async def committed(self, subscriber: str) -> int:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers)
+        await admin.start()
+        try:
+            offsets = await admin.list_consumer_group_offsets(
+                f"{self.settings.app_id}-deliver-{subscriber}"
+            )
+        finally:
+            await admin.close()
+        return sum(meta.offset for meta in offsets.values() if meta.offset > 0)
+
+    def subscriptions(self, body: str) -> Subscriptions:
+        return parse_subscriptions(body, "test.yaml", {"DESK_SECRET": SECRET})
+
+
+@pytest.fixture
+async def env(kafka_bootstrap: str, unique_name: str) -> AsyncIterator[Env]:
+    settings = Settings.from_env(
+        {
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "MONITOR_APP_ID": unique_name,
+            "MONITOR_TOPIC_ALERTS": f"{unique_name}.alerts",
+            "MONITOR_TOPIC_WEBHOOK_DLQ": f"{unique_name}.webhook-dlq",
+            "MONITOR_TOPIC_PARTITIONS": "2",
+            "MONITOR_WEBHOOK_RETRY_SCHEDULE": "0.05,0.1,0.2",
+            "MONITOR_WEBHOOK_TIMEOUT": "1",
+            "MONITOR_WEBHOOK_CONNECT_TIMEOUT": "1",
+            "MONITOR_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
+            "MONITOR_WEBHOOK_ALLOW_HTTP": "true",
+            "MONITOR_SHUTDOWN_TIMEOUT": "5",
+        }
+    )
+    await ensure_topics(
+        kafka_bootstrap, {settings.topic_alerts: 2, settings.topic_webhook_dlq: 2}, 1
+    )
+    yield Env(settings)
+
+
+def sub(name: str, receiver: Receiver, filters: str = "{}") -> str:
+    return (
+        f"  - {{id: {name}, url: '{receiver.url}', allow_http: true,"
+        f" secrets: [{{env: DESK_SECRET}}],"
+        f" filters: {filters}}}\n"
+    )
+
+
+async def until(predicate: Callable[[], bool], within: float = 20.0) -> None:
+    async with asyncio.timeout(within):
+        while not predicate():  # noqa: ASYNC110 - conditions span several receivers
+            await asyncio.sleep(0.02)
+
+
+OPTIONS = DeliveryOptions(breaker_threshold=50, poll_timeout=0.2)
+
+
+async def test_signed_filtered_retried_with_one_webhook_id(env: Env) -> None:
+    high, low = make_alert(1, severity="high"), make_alert(2, severity="low")
+    async with (
+        Receiver([SECRET], script=[500, 500, 500, 200]) as picky,
+        Receiver([SECRET]) as everything,
+    ):
+        subs = env.subscriptions(
+            "subscribers:\n"
+            + sub("picky", picky, "{min_severity: high}")
+            + sub("everything", everything)
+        )
+        await env.produce(high, low)
+        async with Dispatcher(env.settings, subs, options=OPTIONS):
+            await until(lambda: len(picky.delivered) == 1 and len(everything.delivered) == 2)
+            await asyncio.sleep(0.3)  # nothing more arrives
+        assert len(picky.requests) == 4
+        assert {r.webhook_id for r in picky.requests} == {webhook_id("picky", high.alert_id)}
+        assert [r.status for r in picky.requests] == [500, 500, 500, 200]
+        for receiver in (picky, everything):
+            for request in receiver.requests:
+                headers = {
+                    "webhook-id": request.webhook_id,
+                    "webhook-timestamp": request.timestamp,
+                    "webhook-signature": request.signature,
+                }
+                assert spec_verify(SECRET, headers, request.body)
+        assert picky.requests[0].payload()["data"]["alert_id"] == high.alert_id
+        assert sorted(r.payload()["data"]["alert_id"] for r in everything.delivered) == sorted(
+            [high.alert_id, low.alert_id]
+        )
+        assert await env.committed("picky") == 2
+        assert await env.committed("everything") == 2
+
+
+async def test_retry_after_is_honoured(env: Env) -> None:
+    async with Receiver([SECRET], script=[Reply(429, "1")]) as limited:
+        subs = env.subscriptions("subscribers:\n" + sub("limited", limited))
+        await env.produce(make_alert(1))
+        async with Dispatcher(env.settings, subs, options=OPTIONS):
+            await until(lambda: len(limited.delivered) == 1)
+        first, second = limited.requests
+        assert first.status == 429 and second.status == 200
+        assert second.received_at - first.received_at >= 0.95
+
+
+async def test_400_dead_lettered_410_disables_and_replay_redrives(env: Env) -> None:
+    alert = make_alert(1)
+    async with (
+        Receiver([SECRET], script=[400]) as rejecting,
+        Receiver([SECRET], script=[410]) as gone,
+    ):
+        subs = env.subscriptions("subscribers:\n" + sub("rejecting", rejecting) + sub("gone", gone))
+        async with Dispatcher(env.settings, subs, options=OPTIONS) as dispatcher:
+            await env.produce(alert)
+            letters = await env.dead_letters(2)
+            await until(lambda: dispatcher.disabled == {"gone"})
+            await env.produce(make_alert(2))
+            await until(lambda: len(rejecting.delivered) == 1)
+            await asyncio.sleep(0.3)
+        assert [r.status for r in rejecting.requests] == [400, 200]  # 400 was not retried
+        assert [r.status for r in gone.requests] == [410]  # disabled: nothing more
+        by_subscriber = {letter.subscriber_id: letter for letter in letters}
+        assert by_subscriber["rejecting"].reason == "rejected"
+        assert by_subscriber["rejecting"].attempts == 1
+        assert by_subscriber["rejecting"].last_status == 400
+        assert by_subscriber["gone"].reason == "gone"
+        assert by_subscriber["rejecting"].alert == alert
+
+        report = await replay(env.settings, subs, "rejecting", None)
+        assert report.matched == 1 and report.ok, report.summary()
+        assert report.delivered == [webhook_id("rejecting", alert.alert_id)]
+        replayed = rejecting.requests[-1]
+        assert replayed.status == 200
+        assert replayed.webhook_id == rejecting.requests[0].webhook_id
+        assert replayed.payload()["data"]["alert_id"] == alert.alert_id
+
+
+async def test_hanging_receiver_does_not_delay_another(env: Env) -> None:
+    warm_up, *alerts = [make_alert(n) for n in range(1, 5)]
+    async with (
+        Receiver([SECRET], script=[Reply(hang=True)] * 20) as hanging,
+        Receiver([SECRET]) as fast,
+    ):
+        subs = env.subscriptions("subscribers:\n" + sub("hanging", hanging) + sub("fast", fast))
+        async with Dispatcher(env.settings, subs, options=OPTIONS):
+            await env.produce(warm_up)  # both consumers have joined once this went through
+            await until(lambda: len(hanging.requests) >= 1 and len(fast.delivered) == 1)
+            started = time.monotonic()
+            await env.produce(*alerts)
+            await until(lambda: len(fast.delivered) == 4)
+            elapsed = time.monotonic() - started
+            assert hanging.delivered == []
+        assert elapsed < env.settings.webhook_timeout, elapsed
