@@ -1,0 +1,208 @@
+"""Countries: ISO 3166-1 alpha-2 codes from names, adjectives and demonyms, with roles.
+
+Names come from CLDR (Babel's ``Locale(lang).territories``) for every supported language;
+adjectives, demonyms and other names come from ``data/countries.yaml`` (CLDR has none). For
+Russian and Polish, names become stems so case endings match (*Казахстана*, *Rosji*).
+
+Roles, so a rule can ask "who did what where":
+
+- ``location``: the country with the highest score, where each mention counts 1, plus 2 when it
+  follows a locative preposition of the language (*in*, *naar*, *в*, *en*, *nach*...), plus 1 in
+  the title and lead (first two sentences). Ties go to the earliest mention. The place an event
+  happens is named often and after "in"; the countries acting on it are named less, and mostly
+  as adjectives (*Russische troepen*).
+- ``actor``: every other country mentioned, and the location too when one of its mentions sits
+  next to an actor cue (*troops*, *president*, *stuurde*...): the location's own forces act too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import babel
+import pycountry
+
+from monitor.alert import Country, Mention, Span
+from monitor.enrich import data
+from monitor.enrich.surface import Hit, SurfaceMatcher, WordSet
+from monitor.errors import ConfigError
+from monitor.text import Document
+
+DATA_FILE = "countries.yaml"
+LEAD_SENTENCES = 2
+LOCATIVE_BONUS = 2.0
+LEAD_BONUS = 1.0
+# Articles that may sit between a locative preposition and the name ("in het", "in der").
+_ARTICLES = frozenset("het de der dem den the la le les el los las il lo o a os as".split())
+
+# XK (Kosovo) is user-assigned in ISO 3166 but what CLDR and the news use.
+ISO_CODES = frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}
+
+
+class CountryHit(NamedTuple):
+    code: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class _Language:
+    matcher: SurfaceMatcher[str]
+    locative: WordSet
+    actor_cues: WordSet
+
+
+class CountryFinder:
+    """Country mentions and roles in one language family of forms (built once at startup)."""
+
+    def __init__(self, languages: Mapping[str, _Language], names: Mapping[str, str]) -> None:
+        self._languages = dict(languages)
+        self._names = dict(names)
+
+    @classmethod
+    def load(cls, languages: Iterable[str], extra_data_dir: Path | None = None) -> CountryFinder:
+        raw = data.load(DATA_FILE, extra_data_dir)
+        settings: dict[str, Any] = raw.get("languages") or {}
+        forms: dict[str, Any] = raw.get("forms") or {}
+        unknown = sorted(set(forms) - ISO_CODES)
+        if unknown:
+            raise ConfigError(DATA_FILE, f"unknown ISO 3166 codes: {', '.join(unknown)}")
+        english = babel.Locale("en").territories
+        names = {code: english.get(code, code) for code in ISO_CODES}
+        built: dict[str, _Language] = {}
+        for lang in languages:
+            conf: dict[str, Any] = settings.get(lang) or {}
+            origin = f"{DATA_FILE}: languages.{lang}"
+            matcher: SurfaceMatcher[str] = SurfaceMatcher()
+            territories = babel.Locale(lang).territories
+            suffixes = data.strings(conf.get("name_suffixes"), origin)
+            endings = data.strings(conf.get("stem_names"), origin)
+            for code in ISO_CODES:
+                name = territories.get(code)
+                if name:
+                    for form in _name_forms(name, suffixes, endings):
+                        matcher.add(form, code, origin=f"CLDR {lang} {code}")
+            for code, per_lang in forms.items():
+                if not isinstance(per_lang, dict):
+                    raise ConfigError(DATA_FILE, f"forms.{code}: expected a mapping by language")
+                where = f"{DATA_FILE}: forms.{code}.{lang}"
+                matcher.add_all(data.strings(per_lang.get(lang), where), code, origin=where)
+            matcher.build()
+            built[lang] = _Language(
+                matcher,
+                WordSet(data.strings(conf.get("locative"), origin)),
+                WordSet(data.strings(conf.get("actor_cues"), origin)),
+            )
+        return cls(built, names)
+
+    def name(self, code: str) -> str:
+        return self._names.get(code, code)
+
+    def _language(self, language: str) -> _Language | None:
+        return self._languages.get(language) or self._languages.get("en")
+
+    def hits(self, doc: Document) -> list[CountryHit]:
+        """Every country mention, in text order."""
+        lang = self._language(doc.language)
+        if lang is None:
+            return []
+        found: list[Hit[str]] = lang.matcher.find(doc.text, doc.folded)
+        return [CountryHit(h.value, h.start, h.end) for h in found]
+
+    def countries(self, doc: Document, hits: list[CountryHit]) -> tuple[Country, ...]:
+        """Countries with mentions and roles, the location first, then by first mention."""
+        lang = self._language(doc.language)
+        if lang is None or not hits:
+            return ()
+        by_code: dict[str, list[CountryHit]] = {}
+        for hit in hits:
+            by_code.setdefault(hit.code, []).append(hit)
+        location = self._location(doc, lang, by_code)
+        out: list[Country] = []
+        for code, mentions in by_code.items():
+            roles: list[str] = []
+            if code == location:
+                roles.append("location")
+                if any(self._has_actor_cue(doc, lang, h) for h in mentions):
+                    roles.append("actor")
+            else:
+                roles.append("actor")
+            out.append(
+                Country(
+                    code=code,
+                    name=self.name(code),
+                    roles=tuple(roles),
+                    mentions=tuple(
+                        Mention(doc.text[h.start : h.end], Span(h.start, h.end)) for h in mentions
+                    ),
+                )
+            )
+        out.sort(key=lambda c: (c.code != location, c.mentions[0].span.start))
+        return tuple(out)
+
+    def _location(
+        self, doc: Document, lang: _Language, by_code: dict[str, list[CountryHit]]
+    ) -> str | None:
+        lead_end = doc.sentences[min(LEAD_SENTENCES, len(doc.sentences)) - 1][1]
+        best: tuple[float, int, str] | None = None
+        for code, mentions in by_code.items():
+            score = 0.0
+            for hit in mentions:
+                score += 1.0
+                if self._after_locative(doc, lang, hit):
+                    score += LOCATIVE_BONUS
+                if hit.start < lead_end:
+                    score += LEAD_BONUS
+            key = (score, -mentions[0].start, code)
+            if best is None or key > best:
+                best = key
+        return best[2] if best else None
+
+    @staticmethod
+    def _after_locative(doc: Document, lang: _Language, hit: CountryHit) -> bool:
+        tokens = doc.tokens
+        i = doc.token_index(hit.start)
+        if i >= len(tokens) or tokens[i].start != hit.start:
+            return False
+        for back in (1, 2):
+            if i - back < 0:
+                return False
+            word = tokens[i - back].norm
+            if word in lang.locative:
+                return True
+            if word not in _ARTICLES:
+                return False
+        return False
+
+    @staticmethod
+    def _has_actor_cue(doc: Document, lang: _Language, hit: CountryHit) -> bool:
+        tokens = doc.tokens
+        first = doc.token_index(hit.start)
+        last = doc.token_index(max(hit.start, hit.end - 1))
+        window = tokens[max(0, first - 2) : first] + tokens[last + 1 : last + 4]
+        return any(t.norm in lang.actor_cues for t in window)
+
+
+def _name_forms(name: str, suffixes: list[str], endings: list[str]) -> list[str]:
+    """A CLDR name and the variants the language's settings derive from it."""
+    forms = [name]
+    if " - " in name:  # "Congo - Kinshasa" is CLDR's disambiguation, also written with a hyphen
+        forms.append(name.replace(" - ", "-"))
+    out = list(forms)
+    for form in forms:
+        out.extend(form + suffix for suffix in suffixes)
+        if endings:
+            out.append(_stem(form, endings))
+    return out
+
+
+def _stem(name: str, endings: list[str]) -> str:
+    for ending in sorted(endings, key=len, reverse=True):
+        if name.endswith(ending) and len(name) - len(ending) >= 4:
+            return name[: -len(ending)] + "*"
+    if len(name) >= 4 and name[-1].isalpha():
+        return name + "*"
+    return name

@@ -1,0 +1,285 @@
+"""Figures: numbers with what they count (deaths, injured, arrests, troops, vehicles).
+
+A number is digits in the language's format (``2.030`` in Dutch and German, ``2,030`` in
+English, ``2 030`` in French, Russian and Polish, ``1,5 miljoen``) or a number word (*twee*,
+*zwei*, *honderd*), or a vague quantity (*tientallen*, *dozens*, *десятки*: value 20, qualifier
+"dozens"). What it counts is the first kind word (``data/figures.yaml``) within three words
+after it (*164 doden*, *2.030 Russische soldaten*), or a few words further when a people word
+comes first (*12 people were killed*); a casualty kind wins over troops in that reach (*two
+soldiers were killed*). Failing that, a kind word up to four words before it (*погибли 12
+человек*, *death toll rose to 40*). The reach stops at punctuation and at the next number, and a
+time, money or distance unit right after the number (*twee dagen*) means it counts nothing.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monitor.alert import Figure, Span
+from monitor.enrich import data
+from monitor.errors import ConfigError
+from monitor.text import Document, Token, fold
+
+DATA_FILE = "figures.yaml"
+REACH_AFTER = 3
+REACH_PEOPLE = 4
+REACH_BEFORE = 4
+_SPACES = "\u00a0\u202f"
+_STOP_GAP = re.compile(r"[,;:.!?()\[\]\"\u00ab\u00bb\u201c\u201d\n]")
+
+Phrase = tuple[tuple[str, ...], bool]  # folded words, last one a stem
+
+
+def _phrases(forms: list[str]) -> list[Phrase]:
+    out: list[Phrase] = []
+    for form in forms:
+        stem = form.endswith("*")
+        words = tuple(fold(form.rstrip("*")).replace("'", " ' ").split())
+        if words:
+            out.append((words, stem))
+    return out
+
+
+def _match_at(tokens: tuple[Token, ...], i: int, limit: int, phrase: Phrase) -> int:
+    """Index after the phrase if it matches at token ``i`` (not beyond ``limit``), else -1."""
+    words, stem = phrase
+    if i + len(words) > limit:
+        return -1
+    for k, word in enumerate(words):
+        norm = tokens[i + k].norm
+        if k == len(words) - 1 and stem:
+            if not (norm.startswith(word) and len(norm) - len(word) <= 4):
+                return -1
+        elif norm != word:
+            return -1
+    return i + len(words)
+
+
+@dataclass(frozen=True)
+class _Language:
+    kinds: tuple[tuple[str, list[Phrase]], ...]
+    people: list[Phrase]
+    units: list[Phrase]
+    qualifiers: tuple[tuple[str, list[Phrase]], ...]
+    number: re.Pattern[str]
+    decimal: str
+    thousands: str
+    words: dict[str, int]
+    vague: dict[str, tuple[int, str]]
+    scales: dict[str, int]
+
+
+@dataclass(frozen=True)
+class _Number:
+    start: int
+    end: int
+    value: int
+    qualifier: str | None
+
+
+class FigureFinder:
+    """Counted numbers in an article (built once at startup)."""
+
+    def __init__(self, languages: dict[str, _Language], casualty: frozenset[str]) -> None:
+        self._languages = languages
+        self._casualty = casualty
+
+    @classmethod
+    def load(cls, languages: list[str], extra_data_dir: Path | None = None) -> FigureFinder:
+        raw = data.load(DATA_FILE, extra_data_dir)
+        kinds: dict[str, Any] = raw.get("kinds") or {}
+        quals: dict[str, Any] = raw.get("qualifiers") or {}
+        numbers: dict[str, Any] = raw.get("numbers") or {}
+        built: dict[str, _Language] = {}
+
+        def per_lang(section: dict[str, Any], key: str, lang: str) -> list[Phrase]:
+            value = section.get(key) or {}
+            return _phrases(data.strings(value.get(lang), f"{DATA_FILE}: {key}.{lang}"))
+
+        for lang in languages:
+            fmt: dict[str, Any] = numbers.get(lang) or {}
+            where = f"{DATA_FILE}: numbers.{lang}"
+            decimal = str(fmt.get("decimal", "."))
+            thousands = "".join(data.strings(fmt.get("thousands"), where)) + _SPACES
+            group = "[" + re.escape(thousands) + "]"
+            number = re.compile(rf"(?<![\w.,])(\d{{1,3}}(?:{group}\d{{3}})+|\d+(?:[.,]\d+)?)(?!\w)")
+            try:
+                words = {fold(k): int(v) for k, v in (fmt.get("words") or {}).items()}
+                vague_raw: dict[str, Any] = fmt.get("vague") or {}
+                vague = {fold(k): (int(v[0]), str(v[1])) for k, v in vague_raw.items()}
+                scales = {fold(k): int(v) for k, v in (fmt.get("scales") or {}).items()}
+            except (TypeError, ValueError, IndexError) as exc:
+                raise ConfigError(where, f"bad number table: {exc}") from exc
+            built[lang] = _Language(
+                kinds=tuple((str(k), per_lang(kinds, k, lang)) for k in kinds),
+                people=per_lang(raw, "people", lang),
+                units=per_lang(raw, "units", lang),
+                qualifiers=tuple((str(q), per_lang(quals, q, lang)) for q in quals),
+                number=number,
+                decimal=decimal,
+                thousands=thousands,
+                words=words,
+                vague=vague,
+                scales=scales,
+            )
+        casualty = frozenset(data.strings(raw.get("casualty_kinds"), DATA_FILE))
+        return cls(built, casualty)
+
+    def figures(self, doc: Document) -> tuple[Figure, ...]:
+        lang = self._languages.get(doc.language) or self._languages.get("en")
+        if lang is None:
+            return ()
+        tokens = doc.tokens
+        starts = doc.token_starts
+        out: list[Figure] = []
+        for number in self._numbers(doc, lang, tokens, starts):
+            after = bisect.bisect_left(starts, number.end)
+            before = bisect.bisect_left(starts, number.start)
+            found = self._kind_after(doc, lang, tokens, after)
+            if found is None and not self._unit_at(lang, tokens, after, doc):
+                found = self._kind_before(doc, lang, tokens, before)
+            if found is None:
+                continue
+            kind, lo, hi = found
+            start = min(lo, number.start)
+            qualifier = number.qualifier
+            q_start = self._qualifier(doc, lang, tokens, before)
+            if q_start is not None:
+                qualifier, q_pos = q_start
+                start = min(start, q_pos)
+            end = max(hi, number.end)
+            if number.value >= 1800 and number.value <= 2100 and qualifier is None:
+                if not (lo == number.end or doc.text[number.end : lo].strip() == ""):
+                    continue  # a year, not a count
+            out.append(
+                Figure(
+                    kind=kind,
+                    value=number.value,
+                    qualifier=qualifier,
+                    surface=doc.text[start:end],
+                    span=Span(start, end),
+                    sentence=doc.sentence_text(number.start),
+                )
+            )
+        return tuple(out)
+
+    def _numbers(
+        self, doc: Document, lang: _Language, tokens: tuple[Token, ...], starts: list[int]
+    ) -> list[_Number]:
+        found: list[_Number] = []
+        taken: set[int] = set()
+        for m in lang.number.finditer(doc.folded):
+            value = self._parse_digits(m.group(1), lang)
+            end = m.end()
+            i = bisect.bisect_left(starts, end)
+            if i < len(tokens) and tokens[i].norm in lang.scales and _adjacent(doc, end, tokens[i]):
+                value *= lang.scales[tokens[i].norm]
+                end = tokens[i].end
+                taken.add(i)
+            if value >= 1:
+                found.append(_Number(m.start(), end, int(value), None))
+        for i, token in enumerate(tokens):
+            if i in taken:
+                continue
+            norm = token.norm
+            if norm in lang.vague:
+                value, qualifier = lang.vague[norm]
+                found.append(_Number(token.start, token.end, value, qualifier))
+            elif norm in lang.words:
+                value = lang.words[norm]
+                end = token.end
+                nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+                if nxt is not None and nxt.norm in lang.scales and _adjacent(doc, end, nxt):
+                    value *= lang.scales[nxt.norm]
+                    end = nxt.end
+                    taken.add(i + 1)
+                found.append(_Number(token.start, end, value, None))
+        found.sort(key=lambda n: n.start)
+        return found
+
+    @staticmethod
+    def _parse_digits(raw: str, lang: _Language) -> float:
+        if len(raw) > 4 and any(c in lang.thousands for c in raw) and raw[-4] in lang.thousands:
+            if not (raw.count(lang.decimal) == 1 and lang.decimal not in lang.thousands):
+                return float(re.sub(r"\D", "", raw))
+        return float(raw.replace(lang.decimal, ".").replace(",", ""))
+
+    def _reach(
+        self, doc: Document, lang: _Language, tokens: tuple[Token, ...], i: int, n: int
+    ) -> int:
+        """Tokens from ``i`` that stay in reach: no punctuation, no next number."""
+        end = i
+        while end < len(tokens) and end - i < n:
+            token = tokens[end]
+            if end > i and _STOP_GAP.search(doc.folded, tokens[end - 1].end, token.start):
+                break
+            if end == i and _STOP_GAP.search(doc.folded, token.start - 1, token.start):
+                break
+            if token.norm.isdigit() or token.norm in lang.words or token.norm in lang.vague:
+                break
+            end += 1
+        return end
+
+    def _kind_after(
+        self, doc: Document, lang: _Language, tokens: tuple[Token, ...], i: int
+    ) -> tuple[str, int, int] | None:
+        limit = self._reach(doc, lang, tokens, i, REACH_AFTER)
+        for j in range(i, limit):
+            if any(_match_at(tokens, j, limit, p) > 0 for p in lang.people):
+                limit = self._reach(doc, lang, tokens, i, j - i + 1 + REACH_PEOPLE)
+                break
+        first: tuple[str, int, int] | None = None
+        for j in range(i, limit):
+            for kind, phrases in lang.kinds:
+                for phrase in phrases:
+                    stop = _match_at(tokens, j, limit, phrase)
+                    if stop > 0:
+                        hit = (kind, tokens[j].start, tokens[stop - 1].end)
+                        if kind in self._casualty:
+                            return hit
+                        first = first or hit
+        return first
+
+    def _kind_before(
+        self, doc: Document, lang: _Language, tokens: tuple[Token, ...], i: int
+    ) -> tuple[str, int, int] | None:
+        j = i
+        while j > 0 and i - j < REACH_BEFORE:
+            gap_end = tokens[j].start if j < len(tokens) else len(doc.folded)
+            if _STOP_GAP.search(doc.folded, tokens[j - 1].end, gap_end):
+                break
+            j -= 1
+            for kind, phrases in lang.kinds:
+                for phrase in phrases:
+                    stop = _match_at(tokens, j, i, phrase)
+                    if stop > 0:
+                        return kind, tokens[j].start, tokens[stop - 1].end
+        return None
+
+    @staticmethod
+    def _unit_at(lang: _Language, tokens: tuple[Token, ...], i: int, doc: Document) -> bool:
+        if i >= len(tokens):
+            return False
+        return any(_match_at(tokens, i, len(tokens), p) > 0 for p in lang.units)
+
+    @staticmethod
+    def _qualifier(
+        doc: Document, lang: _Language, tokens: tuple[Token, ...], i: int
+    ) -> tuple[str, int] | None:
+        for qualifier, phrases in lang.qualifiers:
+            for words, _stem in phrases:
+                j = i - len(words)
+                if j < 0:
+                    continue
+                if all(tokens[j + k].norm == w for k, w in enumerate(words)):
+                    if not _STOP_GAP.search(doc.folded, tokens[j].start, tokens[i - 1].end + 1):
+                        return qualifier, tokens[j].start
+        return None
+
+
+def _adjacent(doc: Document, end: int, token: Token) -> bool:
+    return doc.folded[end : token.start].strip() == ""

@@ -1,0 +1,78 @@
+"""Organisations from a multilingual alias table (``data/organisations.yaml``).
+
+One automaton holds every alias of every language: names of organisations rarely collide across
+languages, and an article in one language names them in another (*NATO* in Dutch text). The
+danger is short acronyms that are words elsewhere (French *un*, Portuguese *eu*, English *who*):
+aliases written in capitals match only in capitals (see ``surface``), and a capitals match inside
+a run of capitals (a shouted headline: "THE UN WHO CAME") is dropped, because there every word is
+in capitals and capitals prove nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from monitor.alert import Mention, Organisation, Span
+from monitor.enrich import data
+from monitor.enrich.surface import CAPS, SurfaceMatcher, case_of
+from monitor.errors import ConfigError
+from monitor.text import Document
+
+DATA_FILE = "organisations.yaml"
+_WORD_BEFORE = re.compile(r"(\w+)\W*$")
+_WORD_AFTER = re.compile(r"^\W*(\w+)")
+
+
+class OrganisationFinder:
+    """Organisation mentions grouped by key (built once at startup)."""
+
+    def __init__(self, matcher: SurfaceMatcher[tuple[str, bool]], names: dict[str, str]) -> None:
+        self._matcher = matcher
+        self._names = names
+
+    @classmethod
+    def load(cls, extra_data_dir: Path | None = None) -> OrganisationFinder:
+        raw = data.load(DATA_FILE, extra_data_dir)
+        table: dict[str, Any] = raw.get("organisations") or {}
+        matcher: SurfaceMatcher[tuple[str, bool]] = SurfaceMatcher()
+        names: dict[str, str] = {}
+        for key, entry in table.items():
+            where = f"{DATA_FILE}: organisations.{key}"
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                raise ConfigError(where, "expected a mapping with a 'name' and 'aliases'")
+            names[str(key)] = entry["name"]
+            for alias in data.strings(entry.get("aliases"), where):
+                matcher.add(alias, (str(key), case_of(alias) == CAPS), origin=where)
+        matcher.build()
+        return cls(matcher, names)
+
+    def name(self, key: str) -> str:
+        return self._names.get(key, key)
+
+    def organisations(self, doc: Document) -> tuple[Organisation, ...]:
+        """Organisations in order of first mention, each with all its mentions."""
+        grouped: dict[str, list[Mention]] = {}
+        for hit in self._matcher.find(doc.text, doc.folded):
+            key, caps_only = hit.value
+            if caps_only and _in_caps_run(doc.text, hit.start, hit.end):
+                continue
+            mention = Mention(doc.text[hit.start : hit.end], Span(hit.start, hit.end))
+            grouped.setdefault(key, []).append(mention)
+        return tuple(
+            Organisation(key=key, name=self.name(key), mentions=tuple(mentions))
+            for key, mentions in grouped.items()
+        )
+
+
+def _is_caps_word(word: str | None) -> bool:
+    return word is not None and len(word) > 1 and word.isupper()
+
+
+def _in_caps_run(text: str, start: int, end: int) -> bool:
+    before = _WORD_BEFORE.search(text, max(0, start - 40), start)
+    after = _WORD_AFTER.search(text[end : end + 40])
+    return _is_caps_word(before.group(1) if before else None) and _is_caps_word(
+        after.group(1) if after else None
+    )

@@ -1,0 +1,295 @@
+"""People introduced by a role: *president Tokajev*, *Smailov als nieuwe premier*.
+
+A role phrase (``data/people.yaml``, per role and language) is found with the surface matcher;
+the name is either the 1-3 capitalised words right after it (a country in between, as in
+*президент России Владимир Путин*, sets the person's country) or the capitalised words before
+it, linked by a connector (*X, the prime minister*, *X als premier*). An adjective of a country
+right before the role (*de Russische president*) sets the country too.
+
+Spelling variants are grouped under one ``key``: the surname transliterated from Cyrillic,
+folded and reduced to a phonetic skeleton (``name_key``), so *Tokajev*, *Tokayev*, *Tokaïev*,
+*Tokajew* and *Токаев* are one person, in one article and across languages (story matching).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import simplemma
+
+from monitor.alert import Mention, Person, Span
+from monitor.enrich import data
+from monitor.enrich.countries import CountryHit
+from monitor.enrich.surface import SurfaceMatcher
+from monitor.errors import ConfigError
+from monitor.text import Document, fold
+
+DATA_FILE = "people.yaml"
+MAX_NAME_TOKENS = 3
+_WINDOW = 120  # characters looked at before a role for "Name, the role"
+
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "і": "i",
+    "ї": "yi", "є": "ye", "ґ": "g", "ł": "l", "ß": "ss",
+}  # fmt: skip
+_TRANSLIT = str.maketrans(_CYRILLIC)
+# Sibilants and affricates are written a dozen ways across the nine languages (ш: sh, sj, sch,
+# ch, sz; ч: ch, tsj, tch, tsch, cz; ж: zh, zj, j); they all reduce to "s".
+_PHONETIC = (
+    (re.compile(r"shch|tsch|sch|tsj|tch|sh|sj|sz|zh|zj|cz|ch|ts|tz"), "s"),
+    (re.compile(r"kh"), "h"),
+    (re.compile(r"ph"), "f"),
+    (re.compile(r"c(?=[eiy])"), "s"),
+    (re.compile(r"[cq]"), "k"),
+    (re.compile(r"x"), "ks"),
+    (re.compile(r"w"), "v"),
+    (re.compile(r"z"), "s"),
+    (re.compile(r"oe|ou"), "u"),
+    (re.compile(r"[jy]"), "i"),
+    (re.compile(r"(?<=[aeiou])i(?=[aeou])"), ""),  # Tokaiev -> Tokaev (Токаев)
+    (re.compile(r"(.)\1+"), r"\1"),
+    (re.compile(r"(?<=[^aeiou])e$"), ""),  # French mute e: Poutine -> Putin
+)
+_NON_LETTER = re.compile(r"[^a-z]")
+_WORD = re.compile(r"[^\W\d_][\w'\u2019-]*|[^\w\s]")
+
+
+def name_key(name: str) -> str:
+    """A spelling-independent key for a surname (or a whole name: its last word is used)."""
+    words = name.split()
+    word = words[-1] if words else name
+    skeleton = _NON_LETTER.sub("", fold(word).translate(_TRANSLIT))
+    for pattern, replacement in _PHONETIC:
+        skeleton = pattern.sub(replacement, skeleton)
+    return skeleton or fold(word)
+
+
+class _Found(NamedTuple):
+    start: int
+    end: int
+    role: str
+    country: str | None
+
+
+@dataclass(frozen=True)
+class _Language:
+    roles: SurfaceMatcher[str]
+    after_comma: frozenset[str]
+    links: frozenset[str]
+
+
+@dataclass
+class _Group:
+    name: str
+    role: str
+    country: str | None
+    mentions: list[Mention] = field(default_factory=list)
+
+
+class PeopleFinder:
+    """People with roles (built once at startup)."""
+
+    def __init__(
+        self, languages: dict[str, _Language], particles: frozenset[str], stop: frozenset[str]
+    ) -> None:
+        self._languages = languages
+        self._particles = particles
+        self._stop = stop
+
+    @classmethod
+    def load(cls, languages: list[str], extra_data_dir: Path | None = None) -> PeopleFinder:
+        raw = data.load(DATA_FILE, extra_data_dir)
+        roles: dict[str, Any] = raw.get("roles") or {}
+        connectors: dict[str, Any] = raw.get("connectors") or {}
+        built: dict[str, _Language] = {}
+        for lang in languages:
+            matcher: SurfaceMatcher[str] = SurfaceMatcher()
+            for role, per_lang in roles.items():
+                if not isinstance(per_lang, dict):
+                    raise ConfigError(DATA_FILE, f"roles.{role}: expected a mapping by language")
+                where = f"{DATA_FILE}: roles.{role}.{lang}"
+                matcher.add_all(data.strings(per_lang.get(lang), where), str(role), origin=where)
+            matcher.build()
+            conn: dict[str, Any] = connectors.get(lang) or {}
+            where = f"{DATA_FILE}: connectors.{lang}"
+            built[lang] = _Language(
+                matcher,
+                frozenset(fold(w) for w in data.strings(conn.get("after_comma"), where)),
+                frozenset(fold(w) for w in data.strings(conn.get("links"), where)),
+            )
+        particles = frozenset(data.strings(raw.get("particles"), f"{DATA_FILE}: particles"))
+        stop = frozenset(fold(w) for w in data.strings(raw.get("not_names"), DATA_FILE))
+        return cls(built, particles, stop)
+
+    def people(self, doc: Document, countries: list[CountryHit]) -> tuple[Person, ...]:
+        """People in order of first mention; later bare mentions of a surname are added."""
+        lang = self._languages.get(doc.language) or self._languages.get("en")
+        if lang is None:
+            return ()
+        country_at = {h.start: h for h in countries}
+        country_ending = {h.end: h for h in countries}
+        groups: dict[str, _Group] = {}
+        for role_hit in lang.roles.find(doc.text, doc.folded):
+            country = self._country_before(doc.text, role_hit.start, country_ending)
+            found = self._name_after(doc, role_hit.end, role_hit.value, country_at, country)
+            if found is None:
+                found = self._name_before(doc, lang, role_hit.start, role_hit.value, country)
+            if found is None:
+                continue
+            name = doc.text[found.start : found.end]
+            key = name_key(name)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _Group(name, found.role, found.country)
+            elif len(name) > len(group.name):
+                group.name = name
+            group.country = group.country or found.country
+            group.mentions.append(Mention(name, Span(found.start, found.end)))
+        if not groups:
+            return ()
+        self._bare_mentions(doc, groups)
+        ordered = sorted(groups.items(), key=lambda kv: min(m.span.start for m in kv[1].mentions))
+        return tuple(
+            Person(
+                key=key,
+                name=g.name,
+                role=g.role,
+                country=g.country,
+                mentions=tuple(sorted(set(g.mentions), key=lambda m: m.span.start)),
+            )
+            for key, g in ordered
+        )
+
+    @staticmethod
+    def _country_before(text: str, start: int, ending: dict[int, CountryHit]) -> str | None:
+        """A country adjective right before the role: "de Russische president"."""
+        i = start
+        while i > 0 and text[i - 1] in " \u00a0":
+            i -= 1
+        hit = ending.get(i)
+        return hit.code if hit else None
+
+    def _name_after(
+        self,
+        doc: Document,
+        pos: int,
+        role: str,
+        country_at: dict[int, CountryHit],
+        country: str | None,
+    ) -> _Found | None:
+        text = doc.text
+        words = self._words_after(text, pos)
+        if words and words[0][0] in country_at:  # "президент России Владимир Путин"
+            country = country_at[words[0][0]].code
+            hit_end = country_at[words[0][0]].end
+            words = self._words_after(text, hit_end)
+        span = self._name_span(words, text)
+        if span is None:
+            return None
+        start, end, count = span
+        if count == 1 and doc.language == "de" and self._is_word(text[start:end], "de"):
+            return None  # German capitalises nouns: "Präsident Journalisten"
+        return _Found(start, end, role, country)
+
+    def _words_after(self, text: str, pos: int) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for m in _WORD.finditer(text, pos, min(len(text), pos + _WINDOW)):
+            gap = text[(out[-1][1] if out else pos) : m.start()]
+            if gap.strip() or "\n" in gap or len(out) >= MAX_NAME_TOKENS + 2:
+                break
+            out.append((m.start(), m.end()))
+        return out
+
+    def _name_span(self, words: list[tuple[int, int]], text: str) -> tuple[int, int, int] | None:
+        """The leading capitalised words (with particles inside) of ``words``."""
+        taken: list[tuple[int, int]] = []
+        for start, end in words:
+            word = text[start:end]
+            if word[0].isupper() and word[0].isalpha() and fold(word) not in self._stop:
+                taken.append((start, end))
+                if len(taken) == MAX_NAME_TOKENS:
+                    break
+            elif taken and word in self._particles:
+                taken.append((start, end))
+            else:
+                break
+        while taken and text[taken[-1][0] : taken[-1][1]] in self._particles:
+            taken.pop()
+        if not taken:
+            return None
+        return taken[0][0], taken[-1][1], len(taken)
+
+    def _name_before(
+        self, doc: Document, lang: _Language, role_start: int, role: str, country: str | None
+    ) -> _Found | None:
+        text = doc.text
+        lo = doc.sentence_span(role_start)[0]
+        words = [
+            (m.start(), m.end())
+            for m in _WORD.finditer(text, max(lo, role_start - _WINDOW), role_start)
+        ]
+        i = len(words) - 1
+        modifiers = 0
+        while i >= 0 and modifiers <= 2:
+            folded = fold(text[words[i][0] : words[i][1]])
+            if folded in lang.links:
+                i -= 1
+                break
+            if folded == ",":
+                i -= 1
+                break
+            if folded in lang.after_comma and i > 0 and text[words[i - 1][0]] == ",":
+                i -= 2
+                break
+            if not folded[0].isalpha():
+                return None
+            modifiers += 1
+            i -= 1
+        else:
+            return None
+        taken: list[tuple[int, int]] = []
+        while i >= 0 and len(taken) < MAX_NAME_TOKENS:
+            start, end = words[i]
+            word = text[start:end]
+            if word[0].isupper() and word[0].isalpha() and fold(word) not in self._stop:
+                taken.insert(0, (start, end))
+            elif taken and word in self._particles:
+                taken.insert(0, (start, end))
+            else:
+                break
+            i -= 1
+        while taken and text[taken[0][0] : taken[0][1]] in self._particles:
+            taken.pop(0)
+        if not taken:
+            return None
+        start, end = taken[0][0], taken[-1][1]
+        if len(taken) == 1 and start == lo and self._is_word(text[start:end], doc.language):
+            return None  # "However, the president": a capitalised word, not a name
+        return _Found(start, end, role, country)
+
+    @staticmethod
+    def _is_word(word: str, language: str) -> bool:
+        try:
+            return bool(simplemma.is_known(word.lower(), lang=language))
+        except ValueError:
+            return False
+
+    @staticmethod
+    def _bare_mentions(doc: Document, groups: dict[str, _Group]) -> None:
+        """Later mentions of a known surname on its own ("Tokajev meldde toen")."""
+        surnames = {fold(g.name.split()[-1]): key for key, g in groups.items()}
+        seen = {m.span.start for g in groups.values() for m in g.mentions}
+        for token in doc.tokens:
+            key = surnames.get(token.norm)
+            if key is None or not doc.text[token.start].isupper():
+                continue
+            covered = any(m.span.start <= token.start < m.span.end for m in groups[key].mentions)
+            if not covered and token.start not in seen:
+                surface = doc.text[token.start : token.end]
+                groups[key].mentions.append(Mention(surface, Span(token.start, token.end)))

@@ -1,0 +1,168 @@
+"""Surface-form matching shared by the enrichers: one Aho-Corasick automaton over folded text.
+
+A *form* is written in a data file the way it appears in text, and its spelling says how it
+matches (one rule for countries, organisations and role words alike):
+
+- ``ALL CAPS`` (two letters or more, e.g. ``EU``, ``UN``, ``ОДКБ``): only when the text has it
+  in capitals too, so French *un* and Portuguese *eu* stay words;
+- ``Capitalised`` (e.g. ``Rusland``, ``Wagner``): only when the text starts it with a capital;
+- ``lower case`` (e.g. ``russe``, ``российские``): in any case.
+
+A trailing ``*`` makes the form a stem: it matches when followed by at most ``max_extra`` more
+letters (Russian and Polish case endings, Dutch ``Russisch*`` -> *Russische*). Stems shorter
+than four letters are refused at load time: they would match half the dictionary.
+
+Matches must start and end on word boundaries; overlapping matches resolve to the leftmost,
+then longest (*Zuid-Soedan* beats *Soedan*). Offsets are into the original text, because
+folding preserves length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Generic, NamedTuple, TypeVar
+
+import ahocorasick
+
+from monitor.errors import ConfigError
+from monitor.text import fold
+
+T = TypeVar("T")
+
+ANY, CAPITALISED, CAPS = 0, 1, 2
+MIN_STEM = 4
+
+
+class Hit(NamedTuple, Generic[T]):
+    """One match: ``[start, end)`` in the text, and the value the form was registered with."""
+
+    start: int
+    end: int
+    value: T
+
+
+class _Entry(NamedTuple, Generic[T]):
+    value: T
+    length: int
+    case: int
+    stem: bool
+
+
+def case_of(form: str) -> int:
+    letters = [c for c in form if c.isalpha()]
+    if len(letters) >= 2 and all(c.isupper() for c in letters):
+        return CAPS
+    if letters and letters[0].isupper():
+        return CAPITALISED
+    return ANY
+
+
+def _case_ok(surface: str, case: int) -> bool:
+    if case == ANY:
+        return True
+    if case == CAPITALISED:
+        return surface[:1].isupper()
+    return all(not c.isalpha() or c.isupper() for c in surface)
+
+
+class SurfaceMatcher(Generic[T]):
+    """Finds registered forms in a document's folded text (build once, share across articles)."""
+
+    def __init__(self, max_extra: int = 4) -> None:
+        self._automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
+        self._entries: dict[str, list[_Entry[T]]] = {}
+        self._max_extra = max_extra
+        self._built = False
+
+    def add(self, form: str, value: T, *, origin: str = "data") -> None:
+        form = form.strip()
+        stem = form.endswith("*")
+        if stem:
+            form = form[:-1]
+        key = fold(form)
+        if not key or len(key) != len(form):
+            raise ConfigError(origin, f"empty or unfoldable form {form!r}")
+        if stem and len(key) < MIN_STEM:
+            raise ConfigError(origin, f"stem {form!r}* is shorter than {MIN_STEM} letters")
+        entries = self._entries.setdefault(key, [])
+        entry = _Entry(value, len(key), case_of(form), stem)
+        if entry not in entries:
+            entries.append(entry)
+        self._built = False
+
+    def add_all(self, forms: Iterable[str], value: T, *, origin: str = "data") -> None:
+        for form in forms:
+            self.add(form, value, origin=origin)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def build(self) -> None:
+        self._automaton = ahocorasick.Automaton(ahocorasick.STORE_ANY, ahocorasick.KEY_STRING)
+        for key, entries in self._entries.items():
+            self._automaton.add_word(key, entries)
+        if self._entries:
+            self._automaton.make_automaton()
+        self._built = True
+
+    def find(self, text: str, folded: str) -> list[Hit[T]]:
+        """Leftmost-longest, non-overlapping hits of the registered forms."""
+        if not self._built:
+            self.build()
+        if not self._entries:
+            return []
+        size = len(folded)
+        candidates: list[Hit[T]] = []
+        for last, entries in self._automaton.iter(folded):
+            end = last + 1
+            for entry in entries:
+                start = end - entry.length
+                if start > 0 and folded[start - 1].isalnum():
+                    continue
+                stop = end
+                if entry.stem:
+                    while stop < size and folded[stop].isalnum():
+                        stop += 1
+                    if stop - end > self._max_extra:
+                        continue
+                elif end < size and folded[end].isalnum():
+                    continue
+                if not _case_ok(text[start:stop], entry.case):
+                    continue
+                candidates.append(Hit(start, stop, entry.value))
+        if len(candidates) < 2:
+            return candidates
+        candidates.sort(key=lambda h: (h.start, h.start - h.end))
+        out: list[Hit[T]] = []
+        reach = -1
+        for hit in candidates:
+            if hit.start >= reach:
+                out.append(hit)
+                reach = hit.end
+        return out
+
+
+class WordSet:
+    """Folded single words and ``stem*`` prefixes, for cue words checked token by token."""
+
+    def __init__(self, words: Iterable[str], *, max_extra: int = 4) -> None:
+        exact: set[str] = set()
+        stems: set[str] = set()
+        for word in words:
+            if word.endswith("*"):
+                stems.add(fold(word[:-1]))
+            else:
+                exact.add(fold(word))
+        self._exact = frozenset(exact)
+        self._stems = tuple(sorted(stems))
+        self._max_extra = max_extra
+
+    def __contains__(self, token: object) -> bool:
+        if not isinstance(token, str):
+            return False
+        if token in self._exact:
+            return True
+        return any(
+            token.startswith(stem) and len(token) - len(stem) <= self._max_extra
+            for stem in self._stems
+        )
