@@ -27,7 +27,13 @@ import msgspec
 from monitor import __version__
 from monitor.alert import Alert, encode_alert
 from monitor.article import Article, article_from_text, parse_article
-from monitor.errors import ConfigError, InvalidArticle, MonitorError, RuleSetError
+from monitor.errors import (
+    ConfigError,
+    InvalidArticle,
+    MonitorError,
+    RuleSetError,
+    SubscriptionsError,
+)
 from monitor.settings import Settings
 
 
@@ -40,10 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.from_env(os.environ)
         code: int = args.func(args, settings)
-    except RuleSetError as exc:
+    except (RuleSetError, SubscriptionsError) as exc:
         for error in exc.errors:
             sys.stderr.write(f"{error}\n")
-        sys.stderr.write(f"monitor: {len(exc.errors)} error(s) in the rules, not started\n")
+        what = "rules" if isinstance(exc, RuleSetError) else "subscriptions"
+        sys.stderr.write(f"monitor: {len(exc.errors)} error(s) in the {what}\n")
         return 1
     except (ConfigError, MonitorError) as exc:
         sys.stderr.write(f"monitor: {exc}\n")
@@ -89,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.worker import run_worker
 
-    return run_worker(settings)
+    return run_worker(settings, os.environ)
 
 
 def _cmd_match(args: argparse.Namespace, settings: Settings) -> int:

@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import faust
+import mode
 from prometheus_client import CollectorRegistry
 
+from monitor.deliver.dispatcher import Dispatcher
+from monitor.deliver.subscriptions import Subscriptions
 from monitor.errors import RuleSetError
 from monitor.health import Readiness
 from monitor.metrics import Metrics, consumer_lag, install_faust_sensors
@@ -49,6 +52,7 @@ class Runtime:
         pipeline: Pipeline,
         *,
         registry: CollectorRegistry | None = None,
+        subscriptions: Subscriptions | None = None,
     ) -> None:
         self.settings = settings
         self.pipeline = pipeline
@@ -58,6 +62,11 @@ class Runtime:
         self._fingerprint = rules_fingerprint(settings.rules_path)
         self.metrics.rules_loaded(r.id for r in pipeline.ruleset.rules)
         self.readiness.rules_loaded(True)
+        self.dispatcher = (
+            Dispatcher(settings, subscriptions, observer=self.metrics)
+            if subscriptions is not None
+            else None
+        )
 
     def reload_rules(self) -> bool:
         """Load the rules folder again; swap it in only if it is valid as a whole."""
@@ -106,6 +115,19 @@ class Runtime:
 
         app.on_partitions_assigned.connect(assigned)
         app.on_partitions_revoked.connect(revoked)
+
+        dispatcher = self.dispatcher
+        if dispatcher is not None:
+
+            @app.service
+            class Delivery(mode.Service):  # type: ignore[misc]
+                """Webhook delivery runs beside the stream stages and stops (drains) with them."""
+
+                async def on_start(self) -> None:
+                    await dispatcher.start()
+
+                async def on_stop(self) -> None:
+                    await dispatcher.stop()
 
     async def _measure_lag(self, app: faust.App) -> None:
         consumer = app.consumer

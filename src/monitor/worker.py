@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 
 import faust
 
 from monitor.app import build_app
+from monitor.deliver.subscriptions import Subscriptions, load_subscriptions
 from monitor.logs import configure_logging
 from monitor.pipeline import Pipeline
 from monitor.runtime import Runtime
@@ -22,17 +24,26 @@ from monitor.topics import ensure_topics, topic_plan
 log = logging.getLogger(__name__)
 
 
-def run_worker(settings: Settings) -> int:
-    """Run until stopped by a signal. Raises ``MonitorError`` subclasses on startup problems."""
+def run_worker(settings: Settings, environ: Mapping[str, str]) -> int:
+    """Run until stopped by a signal. Raises ``MonitorError`` subclasses on startup problems.
+
+    ``environ`` resolves the secrets that the subscriptions file references by name.
+    """
     configure_logging(settings.log_level, settings.log_format)
     pipeline = Pipeline.from_paths(settings.rules_path, languages=settings.languages)
     log.info("rules loaded: %d", len(pipeline.ruleset.rules))
+    subscriptions: Subscriptions | None = None
+    if settings.subscriptions_path is not None:
+        subscriptions = load_subscriptions(
+            settings.subscriptions_path, environ, allow_http=settings.webhook_allow_http
+        )
+        log.info("subscriptions loaded: %d", len(subscriptions))
     asyncio.run(
         ensure_topics(
             settings.kafka_bootstrap_servers, topic_plan(settings), settings.topic_replication
         )
     )
-    runtime = Runtime(settings, pipeline)
+    runtime = Runtime(settings, pipeline, subscriptions=subscriptions)
     app = build_app(settings, runtime)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
