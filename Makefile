@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install kafka lint format typecheck test unit demo bench bench-e2e clean
+.PHONY: install tools kafka lint format typecheck test demo bench bench-e2e clean
 
 install: $(VENV)/.installed
 
@@ -14,6 +14,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
+
+# promtool and prometheus (Debian's package) for the alerting-rule tests and the scrape test.
+tools:
+	@command -v promtool >/dev/null && command -v prometheus >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+	   && (systemctl disable --now prometheus 2>/dev/null || true))
+
+# Apache Kafka's jars from Maven Central, once, into .cache/kafka/.
+kafka: install
+	$(PY) -m tools.localkafka fetch
 
 lint: install
 	$(BIN)/ruff check .
@@ -26,7 +36,7 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install lint typecheck
+test: install tools kafka lint typecheck
 	$(BIN)/pytest
 
 clean:

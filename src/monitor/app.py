@@ -20,12 +20,12 @@ from typing import Any
 import faust
 import msgspec
 from faust.web import Request, Response, View
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from monitor import story
+from monitor import health, story
 from monitor.alert import Alert, encode_alert
 from monitor.article import parse_article
 from monitor.errors import InvalidArticle
+from monitor.metrics import render
 from monitor.pipeline import Finding
 from monitor.runtime import Runtime
 from monitor.settings import Settings
@@ -204,16 +204,15 @@ def _since_consumed(event: faust.EventT) -> float | None:
 def _add_views(app: faust.App, runtime: Runtime) -> None:
     @app.page("/metrics")
     async def metrics(web: View, request: Request) -> Response:
-        body = generate_latest(runtime.registry)
-        return web.bytes(body, content_type=CONTENT_TYPE_LATEST.split(";")[0])
+        body, content_type = render(runtime.registry)
+        return web.bytes(body, content_type=content_type.split(";")[0])
 
     @app.page("/healthz")
     async def healthz(web: View, request: Request) -> Response:
-        return web.json({"status": "ok"})
+        status, body = health.healthz()
+        return web.json(body, status=status)
 
     @app.page("/readyz")
     async def readyz(web: View, request: Request) -> Response:
-        ready, reasons = runtime.readiness.ready()
-        return web.json(
-            {"ready": ready, "reasons": reasons}, status=200 if ready else 503
-        )
+        status, body = health.readyz(runtime.readiness)
+        return web.json(body, status=status)
