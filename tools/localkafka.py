@@ -304,6 +304,15 @@ class Broker:
             return None
         return pid if _pid_alive(pid) and _is_kafka(pid) else None
 
+    def configured_port(self) -> int | None:
+        """The client port in the ``server.properties`` of the state dir (of a previous start)."""
+        try:
+            text = (self.state_dir / "server.properties").read_text()
+        except OSError:
+            return None
+        found = re.search(r"^advertised\.listeners=PLAINTEXT://[^:]+:(\d+)$", text, re.MULTILINE)
+        return int(found.group(1)) if found else None
+
     def start(self) -> None:
         """Start the broker and wait until it serves requests; raise ``LocalKafkaError`` if not."""
         if self.pid() is not None:
@@ -508,7 +517,14 @@ def main(argv: list[str] | None = None) -> int:
                 data_dir=args.data_dir,
                 version=version,
             )
-            with _timed(f"Kafka {version} started (pid {_PID_FILE} in {broker.state_dir})"):
+            running = broker.pid()
+            running_port = broker.configured_port()
+            if running is not None and running_port is not None and api_versions_ok(running_port):
+                # Idempotent for `make demo`: the broker of this state dir already serves.
+                print(f"localkafka: already running (pid {running})", file=sys.stderr)
+                print(f"KAFKA_BOOTSTRAP_SERVERS={HOST}:{running_port}")
+                return 0
+            with _timed(f"Kafka {version} started (pid file {broker.pid_path})"):
                 broker.start()
             print(f"KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap}")
         elif args.command == "stop":
