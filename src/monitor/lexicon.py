@@ -1,0 +1,109 @@
+"""Lemma terms become surface forms once, when a rule set loads: the inflection tables come from
+simplemma's dictionaries, read backwards (every form whose lemma is the term's).
+
+Why not lemmatise every article instead: tokens plus lemmas cost ~1 ms per 5 KB article, ten times
+the rest of matching, and most articles match nothing. Expanding at load time puts lemma terms in
+the one automaton with the others, so per-article cost does not depend on them. What is lost:
+forms simplemma would only guess by its affix rules (not in its dictionary) - prefix wildcards
+cover those.
+
+Reading a dictionary takes 0.3-3 s per language (de and ru are the big ones), so the forms are
+cached on disk per language and simplemma version when a cache directory is given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import simplemma
+from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+from simplemma.strategies.dictionaries.dictionary_factory import SUPPORTED_LANGUAGES
+
+from monitor.text import fold
+
+LANGUAGES = frozenset(SUPPORTED_LANGUAGES)
+_VERSION = getattr(simplemma, "__version__", "unknown")
+_FORMAT = 2  # bump when the expansion changes: old cache files are then ignored
+
+# (language, word as written) -> folded forms; lives as long as the process
+_FORMS: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def forms(
+    lang: str, words: Iterable[str], cache_dir: Path | None = None
+) -> dict[str, frozenset[str]]:
+    """Folded surface forms of each word's lemma (the word itself included)."""
+    wanted = sorted(set(words))
+    missing = [w for w in wanted if (lang, w) not in _FORMS]
+    if missing and cache_dir is not None:
+        for word, cached in _read_cache(cache_dir, lang).items():
+            _FORMS.setdefault((lang, word), frozenset(cached))
+        missing = [w for w in wanted if (lang, w) not in _FORMS]
+    if missing:
+        for word, scanned in _scan(lang, missing).items():
+            _FORMS[(lang, word)] = scanned
+        if cache_dir is not None:
+            known = {w: sorted(f) for (lg, w), f in _FORMS.items() if lg == lang}
+            _write_cache(cache_dir, lang, known)
+    return {w: _FORMS[(lang, w)] for w in wanted}
+
+
+def _lemma_candidates(word: str, lang: str) -> set[str]:
+    # "sturen" has the lemma "stuur" (the noun) in simplemma: look for the forms of both
+    found = {word, simplemma.lemmatize(word, lang=lang)}
+    return {v for c in found for v in (c, c.lower(), c.capitalize())}
+
+
+def _items(lang: str) -> Iterator[tuple[bytes, bytes]]:
+    # a non-caching factory: the worker should not keep a 100 MB dictionary for a few terms
+    mapping = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(lang)
+    raw = getattr(mapping, "_dict", None)
+    if isinstance(raw, dict):  # simplemma 2 stores bytes: comparing bytes skips 1M decodes
+        yield from raw.items()
+    else:
+        for key, value in mapping.items():
+            yield key.encode(), value.encode()
+
+
+def _scan(lang: str, words: list[str]) -> dict[str, frozenset[str]]:
+    by_lemma: dict[bytes, list[str]] = {}
+    out: dict[str, set[str]] = {}
+    for word in words:
+        cands = _lemma_candidates(word, lang)
+        out[word] = {fold(c) for c in cands if "_" not in c}
+        for cand in cands:
+            by_lemma.setdefault(cand.encode(), []).append(word)
+    for form, lemma in _items(lang):
+        wanting = by_lemma.get(lemma)
+        if wanting is None and b"_" in lemma:  # separable verbs: "afgekondigd" -> "af_kondigen"
+            wanting = by_lemma.get(lemma.replace(b"_", b""))
+        for word in wanting or ():
+            out[word].add(fold(form.decode()))
+    return {w: frozenset(f for f in found if f.strip()) for w, found in out.items()}
+
+
+def _cache_file(cache_dir: Path, lang: str) -> Path:
+    return cache_dir / f"lemma-forms-v{_FORMAT}-{lang}-simplemma-{_VERSION}.json"
+
+
+def _read_cache(cache_dir: Path, lang: str) -> dict[str, list[str]]:
+    try:
+        data = json.loads(_cache_file(cache_dir, lang).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # no cache yet, or a damaged one: compute again
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_cache(cache_dir: Path, lang: str, data: dict[str, list[str]]) -> None:
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False)
+        os.replace(tmp, _cache_file(cache_dir, lang))
+    except OSError:  # a read-only cache directory only costs time at the next start
+        return

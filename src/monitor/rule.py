@@ -1,0 +1,152 @@
+"""A rule as the engine sees it: typed, immutable, built by ``monitor.ruleset`` from a YAML file.
+
+A rule has named term *groups* (phrases per language), *clauses* that combine groups (the rule
+fires when any clause holds, like EMM's ``combinations``), sentence-scoped exclusions, fact
+conditions on enrichment, a severity policy, and its own examples (``tests``).
+
+Term syntax, one phrase per string, always matched on folded text (case and diacritics ignored):
+
+- ``troepen``        the exact word or phrase, on word boundaries
+- ``troep*``         a prefix: the last word may continue (``troepen``, ``troepenmacht``)
+- ``~inroepen``      the lemma: every dictionary form of it (``ingeroepen``, ``riep in``... as
+                     far as simplemma's dictionary knows them), expanded when the rule set loads
+
+There is no raw regex on purpose: no catastrophic backtracking, and every term fits one automaton.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from monitor.alert import Severity
+
+FIGURE_KINDS = ("deaths", "injured", "arrests", "troops", "vehicles")
+COMMON = "common"  # the language key of terms that are the same in every language (CSTO, NATO)
+
+TermKind = Literal["exact", "prefix", "lemma"]
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One phrase of one group in one language, as the editor wrote it."""
+
+    text: str
+    lang: str
+    kind: TermKind
+    # the folded phrase without ``*``/``~``: the automaton key (lemma terms add their forms)
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Named alternatives: the group hits when any of its terms does."""
+
+    name: str
+    terms: tuple[Term, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FactCondition:
+    """What enrichment must say for a clause to hold. Without facts, a condition is false."""
+
+    min_countries: int = 0
+    foreign_actor: bool = False
+    figures: tuple[tuple[str, int], ...] = ()
+
+    def describe(self) -> str:
+        parts = []
+        if self.min_countries:
+            parts.append(f"countries >= {self.min_countries}")
+        if self.foreign_actor:
+            parts.append("an actor country other than the location")
+        parts.extend(f"{kind} >= {minimum}" for kind, minimum in self.figures)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    """One way for the rule to fire: group logic, proximity, then facts."""
+
+    name: str
+    all: tuple[str, ...] = ()
+    any: tuple[str, ...] = ()
+    none: tuple[str, ...] = ()
+    min_hits: int = 1
+    near: int | Literal["sentence"] | None = None
+    facts: FactCondition | None = None
+
+    def describe(self) -> str:
+        """Human readable, for the alert: ``name: all(a, b) any(c) near sentence; facts ...``."""
+        parts = []
+        if self.all:
+            parts.append(f"all({', '.join(self.all)})")
+        if self.any:
+            parts.append(f"any({', '.join(self.any)})")
+        if self.none:
+            parts.append(f"none({', '.join(self.none)})")
+        if self.min_hits > 1:
+            parts.append(f"min_hits {self.min_hits}")
+        if self.near == "sentence":
+            parts.append("in one sentence")
+        elif self.near is not None:
+            parts.append(f"within {self.near} tokens")
+        logic = " ".join(parts)
+        if self.facts is not None:
+            logic += f"; facts: {self.facts.describe()}"
+        return f"{self.name}: {logic}" if self.name else logic
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """Raise severity ``to`` a level once a figure or the story's source count reaches ``min``."""
+
+    kind: Literal["figure", "sources"]
+    figure: str | None
+    min: int
+    to: Severity
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityPolicy:
+    """The base severity of a rule's alerts and when to escalate (applied by the story stage)."""
+
+    base: Severity
+    escalate: tuple[Escalation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A short text that must (or must not) fire the rule; ``facts`` stand in for enrichment when
+    the rule tests run on the engine alone."""
+
+    lang: str
+    text: str
+    line: int = 0
+    countries: frozenset[str] = frozenset()
+    location: str | None = None
+    actors: frozenset[str] = frozenset()
+    figures: tuple[tuple[str, int], ...] = ()
+    has_facts: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One alert definition, loaded from ``rules/<id>.yaml``."""
+
+    id: str
+    title: str
+    severity: SeverityPolicy
+    groups: tuple[Group, ...]
+    clauses: tuple[Clause, ...]
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    event_code: str | None = None
+    ignore_sentences_with: tuple[str, ...] = ()
+    should_match: tuple[Example, ...] = field(default=(), repr=False)
+    should_not_match: tuple[Example, ...] = field(default=(), repr=False)
+    source: str = ""
+
+    def group(self, name: str) -> Group:
+        return next(g for g in self.groups if g.name == name)

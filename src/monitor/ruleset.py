@@ -1,0 +1,359 @@
+"""Loading rule files: ``rules/*.yaml`` in, one immutable compiled ``RuleSet`` out.
+
+Every file is checked against ``schemas/rule.schema.json``, then semantically (id = file stem,
+duplicate ids, unknown or unused groups, languages simplemma does not know, terms that are too
+short or match everything). ALL problems of ALL files are collected, each with ``file:line``
+(the JSON path walked along the composed YAML nodes), and raised once as ``RuleSetError``.
+``check`` returns the same list for ``monitor rules check``. Lemma terms are expanded to their
+forms here (``monitor.lexicon``), so the engine only ever sees surface strings.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from monitor import lexicon
+from monitor.engine import RuleSet
+from monitor.errors import RuleError, RuleSetError
+from monitor.rule import (
+    COMMON,
+    Clause,
+    Escalation,
+    Example,
+    FactCondition,
+    Group,
+    Rule,
+    SeverityPolicy,
+    Term,
+    TermKind,
+)
+from monitor.text import fold
+
+_VALIDATOR = jsonschema.Draft202012Validator(
+    json.loads(resources.files("monitor").joinpath("schemas/rule.schema.json").read_text())
+)
+MAX_LEMMA_PHRASE_FORMS = 256
+# expanded lemma forms survive restarts here (a cold load reads simplemma's dictionaries: ~3 s
+# per language); pass ``cache_dir=None`` to load without it
+DEFAULT_CACHE_DIR = Path(tempfile.gettempdir()) / "monitor-lexicon"
+JsonPath = Sequence[str | int]
+
+
+def load_ruleset(path: Path, *, cache_dir: Path | None = DEFAULT_CACHE_DIR) -> RuleSet:
+    """Load a folder of ``*.yaml`` rules (or one file). Raises ``RuleSetError`` with every problem.
+
+    ``cache_dir`` keeps expanded lemma forms between runs (reading simplemma's dictionaries is
+    the slow part of loading).
+    """
+    rules, errors = _load(path, cache_dir)
+    if errors:
+        raise RuleSetError(errors)
+    return RuleSet(rules, source=str(path))
+
+
+def check(path: Path, *, cache_dir: Path | None = DEFAULT_CACHE_DIR) -> list[RuleError]:
+    """Every problem of the rule files under ``path``, sorted by file and line (empty if valid)."""
+    return _load(path, cache_dir)[1]
+
+
+def line_of(root: yaml.Node, path: JsonPath) -> int:
+    """The 1-based line of the node at ``path`` (or of the deepest node that exists along it)."""
+    node = root
+    for step in path:
+        found: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            found = next((v for k, v in node.value if getattr(k, "value", None) == str(step)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int):
+            found = node.value[step] if 0 <= step < len(node.value) else None
+        if found is None:
+            break
+        node = found
+    return int(node.start_mark.line) + 1
+
+
+@dataclass
+class _File:
+    path: Path
+    data: dict[str, Any]
+    root: yaml.Node
+    errors: list[RuleError] = field(default_factory=list)
+
+    def add(self, where: JsonPath, message: str) -> None:
+        self.errors.append(RuleError(str(self.path), line_of(self.root, where), message))
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+    return [path]
+
+
+def _load(path: Path, cache_dir: Path | None) -> tuple[list[Rule], list[RuleError]]:
+    if not path.exists():
+        return [], [RuleError(str(path), 0, "no such file or directory")]
+    files = _files(path)
+    if not files:
+        return [], [RuleError(str(path), 0, "no rule files (*.yaml)")]
+    errors: list[RuleError] = []
+    parsed: list[_File] = []
+    for file in files:
+        loaded = _parse(file, errors)
+        if loaded is not None:
+            parsed.append(loaded)
+    seen: dict[str, _File] = {}
+    for item in parsed:
+        _check(item)
+        rule_id = item.data["id"]
+        if rule_id in seen:
+            first = seen[rule_id]
+            item.add(
+                ["id"],
+                f"duplicate id {rule_id!r} (also in {first.path}:{line_of(first.root, ['id'])})",
+            )
+        else:
+            seen[rule_id] = item
+    forms = _lemma_forms([p for p in parsed if not p.errors], cache_dir)
+    rules = [_build(p, forms) for p in parsed if not p.errors]
+    for item in parsed:
+        errors.extend(item.errors)
+    errors.sort(key=lambda e: (e.path, e.line))
+    return rules, errors
+
+
+def _parse(file: Path, errors: list[RuleError]) -> _File | None:
+    try:
+        text = file.read_text(encoding="utf-8")
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        errors.append(RuleError(str(file), 0, f"cannot read: {exc.__class__.__name__}"))
+        return None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = int(mark.line) + 1 if mark is not None else 0
+        errors.append(RuleError(str(file), line, f"invalid YAML: {getattr(exc, 'problem', exc)}"))
+        return None
+    if root is None:
+        errors.append(RuleError(str(file), 1, "empty file"))
+        return None
+    item = _File(file, data if isinstance(data, dict) else {}, root)
+    schema_errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.path)))
+    for err in schema_errors:
+        where = list(err.absolute_path)
+        prefix = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where)
+        item.add(where, f"${prefix}: {err.message}")
+    if schema_errors:
+        errors.extend(item.errors)
+        return None
+    return item
+
+
+def _check(item: _File) -> None:
+    data = item.data
+    if data["id"] != item.path.stem:
+        item.add(["id"], f"id {data['id']!r} must be the file name ({item.path.stem!r})")
+    languages = data["languages"]
+    for i, lang in enumerate(languages):
+        if lang not in lexicon.LANGUAGES:
+            item.add(["languages", i], f"language {lang!r} is not supported (no lemmatiser)")
+    used: set[str] = set(data.get("ignore_sentences_with", ()))
+    groups = data["terms"]
+    for i, name in enumerate(data.get("ignore_sentences_with", ())):
+        if name not in groups:
+            item.add(["ignore_sentences_with", i], f"unknown group {name!r}")
+    for c, clause in enumerate(data["match"]):
+        for key in ("all", "any", "none"):
+            for i, name in enumerate(clause.get(key, ())):
+                used.add(name)
+                if name not in groups:
+                    item.add(["match", c, key, i], f"unknown group {name!r}")
+        both = set(clause.get("none", ())) & (
+            set(clause.get("all", ())) | set(clause.get("any", ()))
+        )
+        for name in sorted(both):
+            item.add(["match", c, "none"], f"group {name!r} is both required and excluded")
+    for name, group in groups.items():
+        if name not in used:
+            item.add(["terms", name], f"group {name!r} is not used by any clause")
+        lists = {k: v for k, v in group.items() if k != "lemma"}
+        if not lists:
+            item.add(["terms", name], f"group {name!r} has no terms")
+        for lang, terms in lists.items():
+            if lang != COMMON and lang not in languages:
+                item.add(["terms", name, lang], f"language {lang!r} is not in the rule's languages")
+            for i, term in enumerate(terms):
+                problem = _term_problem(term, lang, bool(group.get("lemma")))
+                if problem:
+                    item.add(["terms", name, lang, i], f"term {term!r}: {problem}")
+    for kind in ("match", "no_match"):
+        for i, example in enumerate(data.get("tests", {}).get(kind, ())):
+            if example["lang"] not in languages:
+                item.add(
+                    ["tests", kind, i, "lang"],
+                    f"language {example['lang']!r} is not in the rule's languages",
+                )
+
+
+def _split(term: str, group_lemma: bool) -> tuple[TermKind, str]:
+    text = " ".join(term.split())
+    if text.startswith("~"):
+        return "lemma", text[1:]
+    if text.endswith("*"):
+        return "prefix", text[:-1]
+    return ("lemma" if group_lemma else "exact"), text
+
+
+def _term_problem(term: str, lang: str, group_lemma: bool) -> str | None:
+    kind, text = _split(term, group_lemma)
+    letters = sum(ch.isalnum() for ch in text)
+    if "*" in text:
+        return "'*' may only end a term (a prefix); regular expressions are not supported"
+    if kind == "lemma" and lang == COMMON:
+        return "lemma terms need a language ('common' has none)"
+    if kind == "prefix" and len(text.split()[-1] if text.split() else "") < 3:
+        return "a prefix needs at least 3 letters before '*' (it would match too much)"
+    if letters < 2:
+        return "too short: a term needs at least 2 letters"
+    if not text[0].isalnum() and text[0] not in "'":
+        return "a term must start with a letter or digit"
+    return None
+
+
+def _lemma_forms(
+    files: list[_File], cache_dir: Path | None
+) -> dict[tuple[str, str], frozenset[str]]:
+    wanted: dict[str, set[str]] = {}
+    for item in files:
+        for group in item.data["terms"].values():
+            for lang, terms in group.items():
+                if lang in ("lemma", COMMON):
+                    continue
+                for term in terms:
+                    kind, text = _split(term, bool(group.get("lemma")))
+                    if kind == "lemma":
+                        wanted.setdefault(lang, set()).update(text.split())
+    out: dict[tuple[str, str], frozenset[str]] = {}
+    for lang, words in sorted(wanted.items()):
+        for word, found in lexicon.forms(lang, words, cache_dir).items():
+            out[(lang, word)] = found
+    return out
+
+
+def _term(
+    item: _File,
+    where: JsonPath,
+    term: str,
+    lang: str,
+    group_lemma: bool,
+    forms: Mapping[tuple[str, str], frozenset[str]],
+) -> Term:
+    kind, text = _split(term, group_lemma)
+    if kind != "lemma":
+        return Term(term, lang, kind, fold(text))
+    per_word = [sorted(forms[(lang, w)] | {fold(w)}) for w in text.split()]
+    count = 1
+    for options in per_word:
+        count *= len(options)
+    if count > MAX_LEMMA_PHRASE_FORMS:
+        item.add(
+            where,
+            f"term {term!r}: {count} forms, more than {MAX_LEMMA_PHRASE_FORMS}; "
+            "use fewer lemma words in one phrase",
+        )
+        per_word = [[fold(w)] for w in text.split()]
+    keys = sorted({" ".join(p) for p in itertools.product(*per_word)})
+    return Term(term, lang, "lemma", "\x1f".join(keys))
+
+
+def _example(raw: Mapping[str, Any], line: int) -> Example:
+    facts = raw.get("facts")
+    if facts is None:
+        return Example(raw["lang"], raw["text"], line)
+    return Example(
+        raw["lang"],
+        raw["text"],
+        line,
+        countries=frozenset(facts.get("countries", ())),
+        location=facts.get("location"),
+        actors=frozenset(facts.get("actors", ())),
+        figures=tuple(sorted(facts.get("figures", {}).items())),
+        has_facts=True,
+    )
+
+
+def _build(item: _File, forms: Mapping[tuple[str, str], frozenset[str]]) -> Rule:
+    data = item.data
+    groups = tuple(
+        Group(
+            name,
+            tuple(
+                _term(item, ["terms", name, lang, i], term, lang, bool(spec.get("lemma")), forms)
+                for lang, terms in spec.items()
+                if lang != "lemma"
+                for i, term in enumerate(terms)
+            ),
+        )
+        for name, spec in data["terms"].items()
+    )
+    clauses = []
+    for c, raw in enumerate(data["match"]):
+        facts = raw.get("facts")
+        clauses.append(
+            Clause(
+                name=raw.get("name", f"clause {c + 1}" if len(data["match"]) > 1 else ""),
+                all=tuple(raw.get("all", ())),
+                any=tuple(raw.get("any", ())),
+                none=tuple(raw.get("none", ())),
+                min_hits=raw.get("min_hits", 1),
+                near=raw.get("near"),
+                facts=None
+                if facts is None
+                else FactCondition(
+                    min_countries=facts.get("min_countries", 0),
+                    foreign_actor=facts.get("foreign_actor", False),
+                    figures=tuple(sorted(facts.get("figures", {}).items())),
+                ),
+            )
+        )
+    severity = data["severity"]
+    escalate = tuple(
+        Escalation("figure", e["figure"], e["min"], e["to"])
+        if "figure" in e
+        else Escalation("sources", None, e["sources"], e["to"])
+        for e in severity.get("escalate", ())
+    )
+    tests = data.get("tests", {})
+    return Rule(
+        id=data["id"],
+        title=data["title"],
+        description=data.get("description", "").strip(),
+        severity=SeverityPolicy(severity["base"], escalate),
+        groups=groups,
+        clauses=tuple(clauses),
+        tags=tuple(data.get("tags", ())),
+        languages=tuple(data["languages"]),
+        event_code=data.get("event_code"),
+        ignore_sentences_with=tuple(data.get("ignore_sentences_with", ())),
+        should_match=tuple(
+            _example(e, line_of(item.root, ["tests", "match", i]))
+            for i, e in enumerate(tests.get("match", ()))
+        ),
+        should_not_match=tuple(
+            _example(e, line_of(item.root, ["tests", "no_match", i]))
+            for i, e in enumerate(tests.get("no_match", ()))
+        ),
+        source=str(item.path),
+    )
+
+
+__all__ = ["RuleSet", "check", "line_of", "load_ruleset"]
