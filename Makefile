@@ -39,5 +39,13 @@ typecheck: install
 test: install tools kafka lint typecheck
 	$(BIN)/pytest
 
+# The main job on a local default: broker, worker, webhook receiver, sample articles.
+demo: install kafka
+	$(PY) -m tools.demo
+
+bench: install
+	$(PY) bench/match.py
+	$(PY) bench/enrich.py
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

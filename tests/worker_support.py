@@ -1,4 +1,4 @@
-"""Run the real ``monitor worker`` as a child process, and read topics back, for integration tests."""
+"""Integration-test helpers: the real ``monitor worker`` as a child process; topics read back."""
 
 from __future__ import annotations
 
@@ -106,7 +106,9 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.tail()}")
+                raise AssertionError(
+                    f"worker exited with {self.process.returncode}:\n{self.tail()}"
+                )
             status, _ = await asyncio.to_thread(self.get, "/readyz")
             if status == 200:
                 return

@@ -1,4 +1,4 @@
-"""The whole road on real parts: Kafka broker, ``monitor worker`` process, webhook receiver, /metrics.
+"""The whole road on real parts: Kafka, a ``monitor worker`` process, a webhook receiver, /metrics.
 
 Good and malformed articles go in through the real ``articles`` topic. Out come alerts on
 ``alerts``, dead letters with their reasons on ``articles.dlq``, signed webhook requests at a real
@@ -111,9 +111,13 @@ async def test_articles_become_alerts_dead_letters_webhooks_and_metrics(
             assert status == 200
             assert _metric(body, "monitor_articles_consumed_total") == sent
             assert _metric(body, "monitor_articles_dead_lettered_total", reason="not_json") == 1
-            assert _metric(body, "monitor_articles_dead_lettered_total", reason="invalid_schema") == 1
+            assert (
+                _metric(body, "monitor_articles_dead_lettered_total", reason="invalid_schema") == 1
+            )
             assert _metric(body, "monitor_alerts_published_total") == len(alerts)
-            assert _metric(body, "monitor_webhook_attempts_total", outcome="delivered") >= len(alerts)
+            assert _metric(body, "monitor_webhook_attempts_total", outcome="delivered") >= len(
+                alerts
+            )
             assert worker.get("/healthz")[0] == 200
 
             assert worker.terminate(within=60) == 0, worker.tail()
