@@ -182,8 +182,15 @@ class CountryFinder:
         tokens = doc.tokens
         first = doc.token_index(hit.start)
         last = doc.token_index(max(hit.start, hit.end - 1))
-        window = tokens[max(0, first - 2) : first] + tokens[last + 1 : last + 4]
-        return any(t.norm in lang.actor_cues for t in window)
+        lo, hi = doc.sentence_span(hit.start)
+        # "troops in Kazakhstan": a cue before a locative preposition belongs to someone else.
+        before = (
+            ()
+            if CountryFinder._after_locative(doc, lang, hit)
+            else tokens[max(0, first - 2) : first]
+        )
+        window = before + tokens[last + 1 : last + 4]
+        return any(lo <= t.start < hi and t.norm in lang.actor_cues for t in window)
 
 
 def _name_forms(name: str, suffixes: list[str], endings: list[str]) -> list[str]:

@@ -153,7 +153,7 @@ class FigureFinder:
                 start = min(start, q_pos)
             end = max(hi, number.end)
             if number.value >= 1800 and number.value <= 2100 and qualifier is None:
-                if not (lo == number.end or doc.text[number.end : lo].strip() == ""):
+                if not (lo >= number.end and doc.text[number.end : lo].strip() == ""):
                     continue  # a year, not a count
             out.append(
                 Figure(

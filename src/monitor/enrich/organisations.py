@@ -21,8 +21,8 @@ from monitor.errors import ConfigError
 from monitor.text import Document
 
 DATA_FILE = "organisations.yaml"
-_WORD_BEFORE = re.compile(r"(\w+)\W*$")
-_WORD_AFTER = re.compile(r"^\W*(\w+)")
+_WORD_BEFORE = re.compile(r"(\w+)[ \t]+$")
+_WORD_AFTER = re.compile(r"^[ \t]+(\w+)")
 
 
 class OrganisationFinder:
@@ -71,8 +71,8 @@ def _is_caps_word(word: str | None) -> bool:
 
 
 def _in_caps_run(text: str, start: int, end: int) -> bool:
-    before = _WORD_BEFORE.search(text, max(0, start - 40), start)
+    """Capitals on both sides (or one side, at the start or end of a line), spaces between."""
+    before = _WORD_BEFORE.search(text[max(0, start - 40) : start])
     after = _WORD_AFTER.search(text[end : end + 40])
-    return _is_caps_word(before.group(1) if before else None) and _is_caps_word(
-        after.group(1) if after else None
-    )
+    neighbours = [m.group(1) for m in (before, after) if m is not None]
+    return bool(neighbours) and all(_is_caps_word(w) for w in neighbours)

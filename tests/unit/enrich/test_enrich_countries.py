@@ -1,0 +1,59 @@
+# ruff: noqa: E501 - test tables keep one case per line
+from __future__ import annotations
+
+import pytest
+
+from monitor.enrich import Enricher
+from monitor.text import analyse
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "location", "actors", "surfaces"),
+    [
+        pytest.param("nl", "Russische troepen zijn in Kazachstan aangekomen. De Russen blijven in Kazachstan.", "KZ", {"RU"}, {"Russische", "Kazachstan", "Russen"}, id="nl"),
+        pytest.param("en", "Russian troops arrived in Kazakhstan on Monday. The Kazakh government thanked Russia.", "KZ", {"RU", "KZ"}, {"Russian", "Kazakhstan", "Kazakh", "Russia"}, id="en"),
+        pytest.param("de", "Russische Truppen sind in Kasachstan eingetroffen. Russlands Armee bleibt in Kasachstan.", "KZ", {"RU"}, {"Russische", "Kasachstan", "Russlands"}, id="de-genitive"),
+        pytest.param("fr", "Des soldats russes sont arrivés au Kazakhstan. La Russie reste au Kazakhstan.", "KZ", {"RU"}, {"russes", "Kazakhstan", "Russie"}, id="fr"),
+        pytest.param("es", "Tropas rusas llegaron a Malí. Las fuerzas rusas se quedan en Malí.", "ML", {"RU"}, {"rusas", "Malí"}, id="es"),
+        pytest.param("ru", "Российские военные прибыли в Казахстан. Россия направила войска в Казахстане.", "KZ", {"RU"}, {"Российские", "Казахстан", "Россия", "Казахстане"}, id="ru-cases"),
+        pytest.param("it", "Soldati russi sono arrivati in Kazakistan. La Russia resta in Kazakistan.", "KZ", {"RU"}, {"russi", "Kazakistan", "Russia"}, id="it"),
+        pytest.param("pt", "Soldados russos chegaram ao Cazaquistão. A Rússia fica no Cazaquistão.", "KZ", {"RU"}, {"russos", "Cazaquistão", "Rússia"}, id="pt"),
+        pytest.param("pl", "Rosyjscy żołnierze przybyli do Kazachstanu. Rosja zostaje w Kazachstanie.", "KZ", {"RU"}, {"Rosyjscy", "Kazachstanu", "Rosja", "Kazachstanie"}, id="pl-cases"),
+        pytest.param("en", "Protesters gathered in the capital of Mali.", "ML", set(), {"Mali"}, id="single"),
+        pytest.param("en", "Nothing about any country here.", None, set(), set(), id="none"),
+    ],
+)  # fmt: skip
+def test_countries(
+    enricher: Enricher,
+    lang: str,
+    text: str,
+    location: str | None,
+    actors: set[str],
+    surfaces: set[str],
+) -> None:
+    result = enricher.analyse(analyse(text, lang))
+    assert result.location == location
+    assert result.actors == actors
+    found = {m.surface for c in result.entities.countries for m in c.mentions}
+    assert found == surfaces
+    for country in result.entities.countries:
+        for m in country.mentions:
+            assert text[m.span.start : m.span.end] == m.surface
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        pytest.param("en", "Let us go; the us of it.", id="en-us-lowercase"),
+        pytest.param("ru", "Из-за того что он ушёл.", id="ru-togo-lowercase"),
+        pytest.param("en", "He ate a turkey sandwich with chile sauce.", id="en-common-nouns"),
+        pytest.param("es", "Un rusoamericano vive allí.", id="no-partial-word"),
+    ],
+)
+def test_countries_not_found(enricher: Enricher, lang: str, text: str) -> None:
+    assert enricher.analyse(analyse(text, lang)).countries == frozenset()
+
+
+def test_longest_form_wins(enricher: Enricher) -> None:
+    result = enricher.analyse(analyse("Geweld in Zuid-Soedan.", "nl"))
+    assert result.countries == {"SS"}
