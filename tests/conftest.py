@@ -9,7 +9,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from tools.localkafka import Broker, LocalKafkaError, free_port
+
+from tools.localkafka import KAFKA_VERSION, Broker, LocalKafkaError, free_port
 
 
 def _free_port_pair() -> tuple[int, int]:
@@ -25,14 +26,20 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``host:port`` of a real Kafka broker for the whole session.
 
     ``KAFKA_BOOTSTRAP_SERVERS`` from the environment if set (CI, ``make demo``); otherwise a
-    broker started on free ports in a temporary dir and stopped at the end of the session.
+    broker started on free ports in a temporary dir and stopped at the end of the session
+    (``MONITOR_KAFKA_VERSION`` picks another Kafka version, to check compatibility).
     """
     external = _environ_bootstrap()
     if external:
         yield external
         return
     port, controller_port = _free_port_pair()
-    broker = Broker(tmp_path_factory.mktemp("kafka"), port=port, controller_port=controller_port)
+    broker = Broker(
+        tmp_path_factory.mktemp("kafka"),
+        port=port,
+        controller_port=controller_port,
+        version=os.environ.get("MONITOR_KAFKA_VERSION") or KAFKA_VERSION,
+    )
     try:
         broker.start()
     except LocalKafkaError as exc:
