@@ -59,12 +59,70 @@ def _match_at(tokens: tuple[Token, ...], i: int, limit: int, phrase: Phrase) -> 
     return i + len(words)
 
 
+class _Index:
+    """Phrases by the word they start (or, ``backwards``, end) with; per-word answers cached.
+
+    News vocabulary repeats, so after warm-up a token costs one dict lookup instead of a pass
+    over every phrase of every kind.
+    """
+
+    _CACHE_SIZE = 50_000
+
+    def __init__(self, labelled: list[tuple[str, Phrase]], *, backwards: bool = False) -> None:
+        self._labelled = labelled
+        self._backwards = backwards
+        self._cache: dict[str, list[tuple[str, Phrase]]] = {}
+
+    def candidates(self, norm: str) -> list[tuple[str, Phrase]]:
+        found = self._cache.get(norm)
+        if found is None:
+            if len(self._cache) > self._CACHE_SIZE:
+                self._cache.clear()
+            found = self._cache[norm] = [
+                (label, phrase) for label, phrase in self._labelled if self._fits(norm, phrase)
+            ]
+        return found
+
+    def _fits(self, norm: str, phrase: Phrase) -> bool:
+        words, stem = phrase
+        word = words[-1] if self._backwards else words[0]
+        if stem and word is words[-1]:
+            return norm.startswith(word) and len(norm) - len(word) <= 4
+        return norm == word
+
+    def starting_at(self, tokens: tuple[Token, ...], i: int, limit: int) -> list[tuple[str, int]]:
+        """(label, index after the phrase) for every phrase matching at token ``i``."""
+        if i >= limit:
+            return []
+        out = []
+        for label, phrase in self.candidates(tokens[i].norm):
+            stop = _match_at(tokens, i, limit, phrase)
+            if stop > 0:
+                out.append((label, stop))
+        return out
+
+    def ending_before(self, tokens: tuple[Token, ...], i: int) -> list[tuple[str, int]]:
+        """(label, index of the first word) for every phrase ending right before token ``i``."""
+        if i <= 0:
+            return []
+        out = []
+        for label, phrase in self.candidates(tokens[i - 1].norm):
+            start = i - len(phrase[0])
+            if start >= 0 and _match_at(tokens, start, i, phrase) == i:
+                out.append((label, start))
+        return out
+
+
+def _labelled(groups: list[tuple[str, list[Phrase]]]) -> list[tuple[str, Phrase]]:
+    return [(label, phrase) for label, phrases in groups for phrase in phrases]
+
+
 @dataclass(frozen=True)
 class _Language:
-    kinds: tuple[tuple[str, list[Phrase]], ...]
-    people: list[Phrase]
-    units: list[Phrase]
-    qualifiers: tuple[tuple[str, list[Phrase]], ...]
+    kinds: _Index
+    people: _Index
+    units: _Index
+    qualifiers: _Index
     number: re.Pattern[str]
     decimal: str
     thousands: str
@@ -115,10 +173,12 @@ class FigureFinder:
             except (TypeError, ValueError, IndexError) as exc:
                 raise ConfigError(where, f"bad number table: {exc}") from exc
             built[lang] = _Language(
-                kinds=tuple((str(k), per_lang(kinds, k, lang)) for k in kinds),
-                people=per_lang(raw, "people", lang),
-                units=per_lang(raw, "units", lang),
-                qualifiers=tuple((str(q), per_lang(quals, q, lang)) for q in quals),
+                kinds=_Index(_labelled([(str(k), per_lang(kinds, k, lang)) for k in kinds])),
+                people=_Index(_labelled([("people", per_lang(raw, "people", lang))])),
+                units=_Index(_labelled([("unit", per_lang(raw, "units", lang))])),
+                qualifiers=_Index(
+                    _labelled([(str(q), per_lang(quals, q, lang)) for q in quals]), backwards=True
+                ),
                 number=number,
                 decimal=decimal,
                 thousands=thousands,
@@ -229,19 +289,16 @@ class FigureFinder:
     ) -> tuple[str, int, int] | None:
         limit = self._reach(doc, lang, tokens, i, REACH_AFTER)
         for j in range(i, limit):
-            if any(_match_at(tokens, j, limit, p) > 0 for p in lang.people):
+            if lang.people.starting_at(tokens, j, limit):
                 limit = self._reach(doc, lang, tokens, i, j - i + 1 + REACH_PEOPLE)
                 break
         first: tuple[str, int, int] | None = None
         for j in range(i, limit):
-            for kind, phrases in lang.kinds:
-                for phrase in phrases:
-                    stop = _match_at(tokens, j, limit, phrase)
-                    if stop > 0:
-                        hit = (kind, tokens[j].start, tokens[stop - 1].end)
-                        if kind in self._casualty:
-                            return hit
-                        first = first or hit
+            for kind, stop in lang.kinds.starting_at(tokens, j, limit):
+                hit = (kind, tokens[j].start, tokens[stop - 1].end)
+                if kind in self._casualty:
+                    return hit
+                first = first or hit
         return first
 
     def _kind_before(
@@ -253,31 +310,23 @@ class FigureFinder:
             if _STOP_GAP.search(doc.folded, tokens[j - 1].end, gap_end):
                 break
             j -= 1
-            for kind, phrases in lang.kinds:
-                for phrase in phrases:
-                    stop = _match_at(tokens, j, i, phrase)
-                    if stop > 0:
-                        return kind, tokens[j].start, tokens[stop - 1].end
+            for kind, stop in lang.kinds.starting_at(tokens, j, i):
+                return kind, tokens[j].start, tokens[stop - 1].end
         return None
 
     @staticmethod
     def _unit_at(lang: _Language, tokens: tuple[Token, ...], i: int, doc: Document) -> bool:
         if i >= len(tokens):
             return False
-        return any(_match_at(tokens, i, len(tokens), p) > 0 for p in lang.units)
+        return bool(lang.units.starting_at(tokens, i, len(tokens)))
 
     @staticmethod
     def _qualifier(
         doc: Document, lang: _Language, tokens: tuple[Token, ...], i: int
     ) -> tuple[str, int] | None:
-        for qualifier, phrases in lang.qualifiers:
-            for words, _stem in phrases:
-                j = i - len(words)
-                if j < 0:
-                    continue
-                if all(tokens[j + k].norm == w for k, w in enumerate(words)):
-                    if not _STOP_GAP.search(doc.folded, tokens[j].start, tokens[i - 1].end + 1):
-                        return qualifier, tokens[j].start
+        for qualifier, j in lang.qualifiers.ending_before(tokens, i):
+            if not _STOP_GAP.search(doc.folded, tokens[j].start, tokens[i - 1].end + 1):
+                return qualifier, tokens[j].start
         return None
 
 

@@ -58,16 +58,25 @@ _PHONETIC = (
 )
 _NON_LETTER = re.compile(r"[^a-z]")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*|[^\w\s]")
+_NEXT_WORD = re.compile(r"[ \t\u00a0]+([^\W\d_][\w'\u2019-]*)")
+_KEYS: dict[str, str] = {}
+_KEYS_SIZE = 100_000
 
 
 def name_key(name: str) -> str:
     """A spelling-independent key for a surname (or a whole name: its last word is used)."""
+    found = _KEYS.get(name)
+    if found is not None:
+        return found
+    if len(_KEYS) > _KEYS_SIZE:
+        _KEYS.clear()
     words = name.split()
     word = words[-1] if words else name
     skeleton = _NON_LETTER.sub("", fold(word).translate(_TRANSLIT))
     for pattern, replacement in _PHONETIC:
         skeleton = pattern.sub(replacement, skeleton)
-    return skeleton or fold(word)
+    key = _KEYS[name] = skeleton or fold(word)
+    return key
 
 
 class _Found(NamedTuple):
@@ -197,13 +206,16 @@ class PeopleFinder:
             return None  # German capitalises nouns: "Präsident Journalisten"
         return _Found(start, end, role, country)
 
-    def _words_after(self, text: str, pos: int) -> list[tuple[int, int]]:
+    @staticmethod
+    def _words_after(text: str, pos: int) -> list[tuple[int, int]]:
+        """Words after ``pos`` separated by spaces only (no punctuation, no line break)."""
         out: list[tuple[int, int]] = []
-        for m in _WORD.finditer(text, pos, min(len(text), pos + _WINDOW)):
-            gap = text[(out[-1][1] if out else pos) : m.start()]
-            if gap.strip() or "\n" in gap or len(out) >= MAX_NAME_TOKENS + 2:
+        while len(out) < MAX_NAME_TOKENS + 2:
+            m = _NEXT_WORD.match(text, pos)
+            if m is None:
                 break
-            out.append((m.start(), m.end()))
+            out.append((m.start(1), m.end(1)))
+            pos = m.end()
         return out
 
     def _name_span(self, words: list[tuple[int, int]], text: str) -> tuple[int, int, int] | None:
