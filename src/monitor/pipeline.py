@@ -14,14 +14,14 @@ from pathlib import Path
 
 import msgspec
 
-from monitor.alert import Alert, alert_id_for
+from monitor.alert import Alert, LanguageInfo, alert_id_for
 from monitor.article import Article
 from monitor.engine import Match, RuleSet, match
 from monitor.enrich import Enricher, Enrichment
 from monitor.ruleset import load_ruleset
 from monitor.settings import SUPPORTED_LANGUAGES
 from monitor.severity import assess
-from monitor.story import StoryCandidate, candidate_for, routing_key
+from monitor.story import StoryCandidate, candidate_for, routing_key, story_id_for
 from monitor.text import analyse
 
 
@@ -72,14 +72,16 @@ class Pipeline:
         found = facts()
         results = []
         for m in matches:
-            alert = self._alert(article, m, found, language, now)
-            candidate = candidate_for(article, doc, m.rule.id, found)
             key = routing_key(m.rule.id, found.location)
+            # The story this article would open; the story stage may file it under an older one.
+            story_id = story_id_for(key, article.id)
+            alert = self._alert(article, m, found, language, story_id, now)
+            candidate = candidate_for(m.rule.id, article, doc, found)
             results.append(Finding(routing_key=key, alert=alert, candidate=candidate))
         return results
 
     def process(self, article: Article, now: datetime) -> list[Alert]:
-        """Alerts for one article taken on its own (each one opens a story): ``monitor match``."""
+        """Alerts for one article taken on its own, each opening a story (``monitor match``)."""
         return [f.alert for f in self.findings(article, now)]
 
     def _alert(
@@ -87,7 +89,8 @@ class Pipeline:
         article: Article,
         m: Match,
         found: Enrichment,
-        language: object,
+        language: LanguageInfo,
+        story_id: str,
         now: datetime,
     ) -> Alert:
         rule = m.rule
@@ -103,13 +106,13 @@ class Pipeline:
             severity=severity,
             severity_reasons=reasons,
             status="new",
-            story_id="",
+            story_id=story_id,
             article_id=article.id,
             article_url=article.url,
             article_title=article.title,
             source=article.source,
             published_at=article.published_at,
-            language=language,  # type: ignore[arg-type]
+            language=language,
             evidence=m.evidence,
             entities=found.entities,
             figures=found.figures,
