@@ -17,6 +17,10 @@ from collections.abc import Mapping
 from typing import Any
 
 # aiokafka ships no type information (no py.typed).
+from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
+    AIOKafkaConsumer,
+    TopicPartition,
+)
 from aiokafka.admin import (  # type: ignore[import-untyped, unused-ignore]
     AIOKafkaAdminClient,
     NewTopic,
@@ -67,7 +71,9 @@ async def ensure_topics(
     try:
         async with asyncio.timeout(request_timeout):
             await admin.start()
-            await _ensure(admin, topics, replication)
+            created = await _ensure(admin, topics, replication)
+            if created:
+                await _wait_until_served(bootstrap, created)
     except KafkaError as exc:
         raise ConfigError(
             "KAFKA_BOOTSTRAP_SERVERS", f"Kafka at {bootstrap}: {type(exc).__name__}: {exc}"
@@ -81,7 +87,8 @@ async def ensure_topics(
         await admin.close()
 
 
-async def _ensure(admin: Any, topics: Mapping[str, int], replication: int) -> None:
+async def _ensure(admin: Any, topics: Mapping[str, int], replication: int) -> dict[str, int]:
+    """Create what is missing; return the topics this call created."""
     existing = await _partition_counts(admin, list(topics))
     _check_counts(existing, topics)
     missing = [name for name in topics if name not in existing]
@@ -95,8 +102,24 @@ async def _ensure(admin: Any, topics: Mapping[str, int], replication: int) -> No
         counts = await _partition_counts(admin, list(topics), need_leaders=True)
         _check_counts(counts, topics)
         if len(counts) == len(topics):
-            return
+            return {name: topics[name] for name in missing}
         await asyncio.sleep(0.1)
+
+
+async def _wait_until_served(bootstrap: str, created: Mapping[str, int]) -> None:
+    """Wait until the leaders of new partitions answer requests.
+
+    A broker publishes a new leader in its metadata a moment before its replica manager takes the
+    partition, so a producer writing at once gets NOT_LEADER_OR_FOLLOWER and retries with a
+    warning. ListOffsets goes to the leader and the consumer retries it until the leader serves.
+    """
+    partitions = [TopicPartition(name, p) for name, count in created.items() for p in range(count)]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, client_id="monitor-topics")
+    await consumer.start()
+    try:
+        await consumer.end_offsets(partitions)
+    finally:
+        await consumer.stop()
 
 
 async def _partition_counts(
