@@ -7,10 +7,10 @@ from collections.abc import Callable
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer  # type: ignore[import-untyped, unused-ignore]
 from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped, unused-ignore]
-from tools.localkafka import Broker, api_versions_ok
 
 from monitor.errors import ConfigError
 from monitor.topics import ensure_topics
+from tools.localkafka import Broker, api_versions_ok
 
 pytestmark = pytest.mark.integration
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from tools.localkafka import free_port
 
 from monitor.errors import ConfigError
 from monitor.settings import Settings
 from monitor.topics import ensure_topics, topic_plan
+from tools.localkafka import free_port
 
 
 def test_topic_plan_lists_every_topic_with_the_configured_partitions() -> None:
