@@ -104,7 +104,7 @@ class _Alert(Protocol):
 
 
 class _Pipeline(Protocol):
-    def process(self, article: object) -> Sequence[_Alert]: ...
+    def process(self, article: object, now: datetime) -> Sequence[_Alert]: ...
 
 
 def load_corpus(directory: Path, languages: Iterable[str] | None = None) -> list[Item]:
@@ -231,7 +231,7 @@ def run(pipeline: _Pipeline, items: Sequence[Item], *, declare_language: bool) -
             language=item.language if declare_language else None,
         )
         try:
-            alerts = pipeline.process(article)
+            alerts = pipeline.process(article, PUBLISHED_AT)
         except Exception as exc:  # noqa: BLE001 - one failing article is a finding, not a stop
             outcomes.append(Outcome(item, frozenset(), [f"{type(exc).__name__}: {exc}"]))
             continue
