@@ -12,6 +12,7 @@ and it has conditions, and then at most once per article.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -47,11 +48,8 @@ class Match:
     evidence: tuple[Evidence, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    start: int
-    end: int
-    term: int  # index into RuleSet._terms
+# (start, end, term id): plain tuples, because a frozen dataclass per hit costs a microsecond
+_Hit = tuple[int, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +76,22 @@ class _CompiledRule:
 
 
 _ANY_LANGUAGE = "*"
-_WHITESPACE = str.maketrans({"\n": " ", "\t": " ", "\r": " ", "\f": " ", "\v": " "})
+# The automaton scans " " + folded text + " " with every non-word character made a space, and its
+# keys are " word" (a prefix) or " word " (exact): a hit can only start at a word start and an
+# exact one only end at a word end, and the trie's root has one child, so after a mismatch the
+# scan falls back to the root at once instead of chasing failure links through dense nodes
+# (3-5x faster with 10k rules than unpadded keys plus boundary checks).
+_NON_WORD = re.compile(r"[^\w ]|_")
+# str.translate has a fast path for ASCII (6 us per 4 KB against 70 us for the regex)
+_ASCII_NON_WORD = {i: " " for i in range(128) if not chr(i).isalnum() and chr(i) != " "}
+_WORD_REST = re.compile(r"[^\W_]*")
+
+Entry = dict[str, tuple[tuple[int, int], ...]]  # language -> ((rule index, term id), ...)
+
+
+def scan_key(phrase: str) -> str:
+    """A folded phrase as the automaton sees it: punctuation as spaces, single-spaced."""
+    return " ".join(_NON_WORD.sub(" ", phrase).split())
 
 
 class RuleSet:
@@ -89,8 +102,7 @@ class RuleSet:
         self.source = source
         self._terms: list[_TermRef] = []
         self._compiled: list[_CompiledRule] = []
-        # key -> language -> (term ids, term ids that are prefixes)
-        table: dict[str, dict[str, tuple[list[int], list[int]]]] = {}
+        table: dict[str, dict[str, list[int]]] = {}  # padded key -> language -> term ids
         languages: set[str] = set()
         for rule_index, rule in enumerate(self.rules):
             names = {g.name: i for i, g in enumerate(rule.groups)}
@@ -100,35 +112,31 @@ class RuleSet:
                     self._terms.append(_TermRef(rule_index, group_index, group.name, term.text))
                     if term.lang != COMMON:
                         languages.add(term.lang)
+                    tail = "" if term.kind == "prefix" else " "
                     for key in _keys(term.key):
-                        ids, prefixes = table.setdefault(key, {}).setdefault(term.lang, ([], []))
-                        ids.append(term_id)
-                        if term.kind == "prefix":
-                            prefixes.append(term_id)
+                        padded = f" {scan_key(key)}{tail}"
+                        table.setdefault(padded, {}).setdefault(term.lang, []).append(term_id)
             self._compiled.append(_compile_rule(rule, names))
         self.languages = frozenset(languages)
+        self._term_rule = [t.rule for t in self._terms]
         self._automaton: Any = ahocorasick.Automaton()
         for key, per_lang in table.items():
-            self._automaton.add_word(key, (len(key), self._entry(per_lang)))
+            prefix = not key.endswith(" ")
+            self._automaton.add_word(key, (len(key), prefix, self._entry(per_lang)))
         if table:
             self._automaton.make_automaton()
         self.size = len(table)
 
-    def _entry(
-        self, per_lang: dict[str, tuple[list[int], list[int]]]
-    ) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:
-        """Per document language: (ids if the hit ends a word, ids if it goes on: prefixes)."""
-        common = per_lang.get(COMMON, ([], []))
-        entry: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
-        every: tuple[list[int], list[int]] = ([], [])
-        for ids, prefixes in per_lang.values():
-            every[0].extend(ids)
-            every[1].extend(prefixes)
-        targets = self.languages if common[0] else per_lang.keys() - {COMMON}
-        for lang in targets:
-            ids, prefixes = per_lang.get(lang, ([], []))
-            entry[lang] = (tuple(ids + common[0]), tuple(prefixes + common[1]))
-        entry[_ANY_LANGUAGE] = (tuple(every[0]), tuple(every[1]))
+    def _entry(self, per_lang: dict[str, list[int]]) -> Entry:
+        """Term ids per document language; ``*`` when the language is none of the rule set's."""
+        common = per_lang.get(COMMON, [])
+        targets = self.languages if common else per_lang.keys() - {COMMON}
+        rule = self._term_rule
+        entry = {
+            lang: tuple((rule[i], i) for i in (*per_lang.get(lang, ()), *common))
+            for lang in targets
+        }
+        entry[_ANY_LANGUAGE] = tuple((rule[i], i) for ids in per_lang.values() for i in ids)
         return entry
 
     def __len__(self) -> int:
@@ -141,38 +149,33 @@ class RuleSet:
         return next((r for r in self.rules if r.id == rule_id), None)
 
     def hits(self, doc: Document) -> dict[int, list[_Hit]]:
-        """Boundary-checked automaton hits, grouped by rule index (the presearch)."""
+        """Automaton hits on word boundaries, grouped by rule index (the presearch)."""
         if not self.size:
             return {}
         folded = doc.folded
-        scan = folded.translate(_WHITESPACE) if not folded.isprintable() else folded
+        if folded.isascii():
+            scan = f" {folded.translate(_ASCII_NON_WORD)} "
+        else:
+            scan = f" {_NON_WORD.sub(' ', folded)} "
         lang = doc.language if doc.language in self.languages else _ANY_LANGUAGE
-        terms = self._terms
-        n = len(folded)
         by_rule: dict[int, list[_Hit]] = {}
-        for last, (length, entry) in self._automaton.iter(scan):
+        for last, (length, prefix, entry) in self._automaton.iter(scan):
             ids = entry.get(lang)
             if ids is None:
                 continue
+            # scan offset = folded offset + 1; the key's first character is the space before
             start = last - length + 1
-            if start > 0 and folded[start - 1].isalnum():
-                continue
-            end = last + 1
-            if end < n and folded[end].isalnum():
-                matched = ids[1]
-                if not matched:
-                    continue
-                while end < n and folded[end].isalnum():
-                    end += 1
+            if prefix:
+                rest = _WORD_REST.match(folded, last)
+                end = rest.end() if rest is not None else last
             else:
-                matched = ids[0]
-            for term_id in matched:
-                rule_index = terms[term_id].rule
+                end = last - 1
+            for rule_index, term_id in ids:
                 found = by_rule.get(rule_index)
                 if found is None:
-                    by_rule[rule_index] = [_Hit(start, end, term_id)]
+                    by_rule[rule_index] = [(start, end, term_id)]
                 else:
-                    found.append(_Hit(start, end, term_id))
+                    found.append((start, end, term_id))
         return by_rule
 
     def evaluate(
@@ -182,7 +185,7 @@ class RuleSet:
         terms = self._terms
         by_group: dict[int, list[_Hit]] = {}
         for hit in hits:
-            by_group.setdefault(terms[hit.term].group, []).append(hit)
+            by_group.setdefault(terms[hit[2]].group, []).append(hit)
         if compiled.ignore and not compiled.ignore.isdisjoint(by_group):
             by_group = _drop_ignored_sentences(by_group, compiled.ignore, doc)
         for clause in compiled.clauses:
@@ -197,18 +200,19 @@ class RuleSet:
     def _evidence(self, hits: Iterable[_Hit], doc: Document) -> tuple[Evidence, ...]:
         out = []
         seen: set[tuple[str, int, int]] = set()
-        for hit in sorted(set(hits), key=lambda h: (h.start, h.end, h.term)):
-            ref = self._terms[hit.term]
-            if (ref.group_name, hit.start, hit.end) in seen:
+        for hit in sorted(set(hits)):
+            start, end, term = hit
+            ref = self._terms[term]
+            if (ref.group_name, start, end) in seen:
                 continue  # "doden" found as `doden` and as `~dode`: one piece of evidence
-            seen.add((ref.group_name, hit.start, hit.end))
-            s_start, s_end = doc.sentence_span(hit.start)
+            seen.add((ref.group_name, start, end))
+            s_start, s_end = doc.sentence_span(start)
             out.append(
                 Evidence(
                     group=ref.group_name,
                     term=ref.text,
-                    surface=doc.text[hit.start : hit.end],
-                    span=Span(hit.start, hit.end),
+                    surface=doc.text[start:end],
+                    span=Span(start, end),
                     sentence=doc.text[s_start:s_end],
                     sentence_span=Span(s_start, s_end),
                 )
@@ -267,12 +271,12 @@ def _drop_ignored_sentences(
     by_group: dict[int, list[_Hit]], ignore: frozenset[int], doc: Document
 ) -> dict[int, list[_Hit]]:
     """Hits in a sentence that also has an ignored group's hit do not count (false friends)."""
-    bad = {doc.sentence_index(h.start) for g in ignore for h in by_group.get(g, ())}
+    bad = {doc.sentence_index(h[0]) for g in ignore for h in by_group.get(g, ())}
     kept: dict[int, list[_Hit]] = {}
     for group, hits in by_group.items():
         if group in ignore:
             continue
-        remaining = [h for h in hits if doc.sentence_index(h.start) not in bad]
+        remaining = [h for h in hits if doc.sentence_index(h[0]) not in bad]
         if remaining:
             kept[group] = remaining
     return kept
@@ -296,12 +300,12 @@ def _clause_hits(
     if near is None:
         chosen = [h for g in groups for h in by_group[g]]
     elif near == "sentence":
-        chosen = _near(clause, by_group, groups, lambda h: doc.sentence_index(h.start), 0)
+        chosen = _near(clause, by_group, groups, lambda h: doc.sentence_index(h[0]), 0)
     else:
-        chosen = _near(clause, by_group, groups, lambda h: doc.token_index(h.start), near)
+        chosen = _near(clause, by_group, groups, lambda h: doc.token_index(h[0]), near)
     if not chosen:
         return None
-    if clause.clause.min_hits > 1 and len({terms[h.term].text for h in chosen}) < (
+    if clause.clause.min_hits > 1 and len({terms[h[2]].text for h in chosen}) < (
         clause.clause.min_hits
     ):
         return None
@@ -317,7 +321,7 @@ def _near(
 ) -> list[_Hit]:
     """Hits inside windows (a sentence, or ``width`` tokens) where the clause's groups co-occur."""
     placed = sorted(
-        ((position(h), g, h) for g in groups for h in by_group[g]), key=lambda p: (p[0], p[2].start)
+        ((position(h), g, h) for g in groups for h in by_group[g]), key=lambda p: (p[0], p[2][0])
     )
     required = set(clause.all)
     optional = set(clause.any)

@@ -1,0 +1,197 @@
+"""Matching throughput with 10, 1,000 and 10,000 rules, against a naive regex-per-rule baseline.
+
+Run on purpose (``make bench`` or ``python bench/match.py``); it prints, it does not assert.
+Synthetic and seeded: rules draw 3-8 phrases from a "topic" vocabulary, articles are ~4 KB of
+mostly filler words with ~3% topic words, so a 10k-rule set sees tens of term hits per article
+(a realistic presearch load) while most rules never become candidates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import re
+import statistics
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from monitor.engine import RuleSet, match
+from monitor.rule import Clause, Group, Rule, SeverityPolicy, Term
+from monitor.text import analyse
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(LETTERS) for _ in range(rng.randint(5, 10)))
+
+
+def vocabulary(rng: random.Random, size: int) -> list[str]:
+    words: set[str] = set()
+    while len(words) < size:
+        words.add(_word(rng))
+    return sorted(words)
+
+
+def make_rules(rng: random.Random, topic: Sequence[str], count: int) -> list[Rule]:
+    rules = []
+    for r in range(count):
+        phrases = rng.randint(3, 8)
+        group_count = rng.choice((1, 2, 2, 3))
+        groups: list[list[Term]] = [[] for _ in range(group_count)]
+        for p in range(phrases):
+            word = rng.choice(topic)
+            roll = rng.random()
+            if roll < 0.2:
+                term = Term(word[:5] + "*", "en", "prefix", word[:5])
+            elif roll < 0.35:
+                phrase = f"{word} {rng.choice(topic)}"
+                term = Term(phrase, "en", "exact", phrase)
+            else:
+                term = Term(word, "en", "exact", word)
+            groups[p % group_count].append(term)
+        names = [f"g{i}" for i in range(group_count)]
+        near: int | str | None = rng.choice((None, None, None, "sentence", 10))
+        if group_count == 1 or rng.random() < 0.3:
+            # real any-of rules are specific phrases; two distinct terms keep the match rate sane
+            clause = Clause(name="", any=tuple(names), min_hits=2)
+        else:
+            clause = Clause(name="", all=tuple(names), near=near)  # type: ignore[arg-type]
+        rules.append(
+            Rule(
+                id=f"synthetic_{r:05d}",
+                title=f"synthetic rule {r}",
+                severity=SeverityPolicy("low"),
+                groups=tuple(Group(n, tuple(g)) for n, g in zip(names, groups, strict=True)),
+                clauses=(clause,),
+                languages=("en",),
+            )
+        )
+    return rules
+
+
+def make_articles(
+    rng: random.Random, filler: Sequence[str], topic: Sequence[str], count: int
+) -> list[str]:
+    articles = []
+    for _ in range(count):
+        sentences = []
+        size = 0
+        while size < 4000:
+            words = [
+                rng.choice(topic) if rng.random() < 0.03 else rng.choice(filler)
+                for _ in range(rng.randint(8, 20))
+            ]
+            sentence = " ".join(words).capitalize() + "."
+            sentences.append(sentence)
+            size += len(sentence) + 1
+        articles.append(" ".join(sentences))
+    return articles
+
+
+def throughput(run: Callable[[str], object], articles: Sequence[str], repeats: int) -> float:
+    rates = []
+    for _ in range(repeats):
+        gc.collect()
+        start = time.perf_counter()
+        for text in articles:
+            run(text)
+        rates.append(len(articles) / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def naive_rule(rule: Rule) -> Callable[[str], bool]:
+    """One compiled regex per group, evaluated per article: what a simple engine does."""
+
+    def pattern(group: Group) -> re.Pattern[str]:
+        alts = [re.escape(t.key) + (r"\w*" if t.kind == "prefix" else "") for t in group.terms]
+        return re.compile(r"\b(?:" + "|".join(alts) + r")\b", re.IGNORECASE)
+
+    compiled = {g.name: pattern(g) for g in rule.groups}
+    clause = rule.clauses[0]
+
+    def run(text: str) -> bool:
+        if clause.all:
+            return all(compiled[g].search(text) for g in clause.all)
+        return any(compiled[g].search(text) for g in clause.any)
+
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--articles", type=int, default=2000)
+    parser.add_argument("--rules", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--naive-sample", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=20240101)
+    args = parser.parse_args(argv)
+
+    rng = random.Random(args.seed)
+    filler = vocabulary(rng, 3000)
+    topic = [w for w in vocabulary(rng, 20_000) if w not in set(filler)]
+    rules = make_rules(rng, topic, args.rules)
+    articles = make_articles(rng, filler, topic, args.articles)
+    mean_kb = sum(len(a) for a in articles) / len(articles) / 1024
+    print(f"{len(articles)} articles of {mean_kb:.1f} KB, {len(rules)} rules, seed {args.seed}")
+
+    builds = []
+    for _ in range(3):
+        gc.collect()
+        start = time.perf_counter()
+        full = RuleSet(rules)
+        builds.append(time.perf_counter() - start)
+        del full
+    gc.collect()
+    before = rss_kb()
+    tracemalloc.start()
+    full = RuleSet(rules)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_delta = (rss_kb() - before) / 1024
+    print(
+        f"build {len(rules)} rules: {statistics.median(builds):.2f} s (median of 3), "
+        f"tracemalloc peak {peak / 2**20:.0f} MB, RSS delta {rss_delta:.0f} MB, "
+        f"{full.size} automaton keys"
+    )
+
+    print(f"{'rules':>7} {'articles/s':>11} {'matches/article':>16} {'hits/article':>13}")
+    rates = {}
+    for count in (10, 1000, args.rules):
+        ruleset = full if count == args.rules else RuleSet(rules[:count])
+        fired = sum(len(match(analyse(a, "en"), ruleset)) for a in articles[:200]) / 200
+        hits = sum(len(h) for a in articles[:200] for h in ruleset.hits(analyse(a, "en")).values())
+
+        def run(text: str, ruleset: RuleSet = ruleset) -> object:
+            return match(analyse(text, "en"), ruleset)
+
+        rates[count] = throughput(run, articles, args.repeats)
+        print(f"{count:>7} {rates[count]:>11.0f} {fired:>16.2f} {hits / 200:>13.1f}")
+
+    lemmas = throughput(lambda t: analyse(t, "en").lemmas, articles[:500], args.repeats)
+    print(f"for scale: analyse + tokens + lemmas alone (not needed by the engine): {lemmas:.0f}/s")
+
+    naive = [naive_rule(r) for r in rules]
+    sample = articles[: args.naive_sample]
+    start = time.perf_counter()
+    for text in sample:
+        for rule in naive:
+            rule(text)
+    naive_rate = len(sample) / (time.perf_counter() - start)
+    print(f"naive (one regex per rule group, {len(rules)} rules): {naive_rate:.2f} articles/s")
+    print(f"engine / naive at {len(rules)} rules: {rates[args.rules] / naive_rate:,.0f}x")
+    print(f"10 rules / {len(rules)} rules throughput: {rates[10] / rates[args.rules]:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
