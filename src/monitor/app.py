@@ -19,6 +19,7 @@ from typing import Any
 
 import faust
 import msgspec
+from faust.types import EventT, StreamT, TopicT
 from faust.web import Request, Response, View
 
 from monitor import health, story
@@ -86,11 +87,12 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
     window = timedelta(hours=settings.story_window_hours)
 
     @app.agent(articles, name="articles")
-    async def consume_articles(stream: faust.Stream) -> AsyncIterator[None]:
+    async def consume_articles(stream: StreamT[Any]) -> AsyncIterator[None]:
         async for event in stream.events():
             started = time.monotonic()
             runtime.metrics.article_consumed()
-            raw: bytes = event.value
+            # A tombstone (null value) is not an article either: it is dead-lettered as not_json.
+            raw = event.value if isinstance(event.value, bytes) else b""
             try:
                 article = parse_article(raw, max_bytes=settings.max_article_bytes)
             except InvalidArticle as exc:
@@ -114,11 +116,12 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
             yield None
 
     @app.agent(matches, name="stories")
-    async def decide_stories(stream: faust.Stream) -> AsyncIterator[None]:
+    async def decide_stories(stream: StreamT[Any]) -> AsyncIterator[None]:
         async for event in stream.events():
             finding = _finding_decoder.decode(event.value)
-            key: bytes = event.key
-            book = story.decode_book(stories.get(key))
+            key = finding.routing_key.encode()
+            stored = stories.get(key)
+            book = story.decode_book(stored) if isinstance(stored, bytes) else None
             now = datetime.now(UTC)
             decision, new_book = story.decide(book, finding.candidate, now, window)
             if decision.status != "duplicate":
@@ -147,7 +150,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
     return app
 
 
-async def _dead_letter(topic: faust.TopicT, event: faust.EventT, exc: InvalidArticle) -> None:
+async def _dead_letter(topic: TopicT, event: EventT[Any], exc: InvalidArticle) -> None:
     message = event.message
     headers = {
         "monitor-error-reason": exc.reason.encode(),
@@ -156,7 +159,7 @@ async def _dead_letter(topic: faust.TopicT, event: faust.EventT, exc: InvalidArt
         "monitor-source-partition": str(message.partition).encode(),
         "monitor-source-offset": str(message.offset).encode(),
     }
-    value: bytes = event.value
+    value = event.value if isinstance(event.value, bytes) else b""
     if exc.reason == "too_large":
         # The broker would refuse the whole value again; keep its head and say so.
         headers["monitor-truncated-from"] = str(len(value)).encode()
@@ -190,7 +193,7 @@ def _wall_offset() -> float:
     return time.time() - time.monotonic()
 
 
-def _since_consumed(event: faust.EventT) -> float | None:
+def _since_consumed(event: EventT[Any]) -> float | None:
     headers = dict(event.headers or {})
     raw = headers.get("monitor-consumed-at")
     if raw is None:

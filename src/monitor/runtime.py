@@ -93,41 +93,32 @@ class Runtime:
         """Timers, signal handlers and rebalance hooks of a running worker."""
         install_faust_sensors(app, self.registry)
 
-        @app.timer(interval=self.settings.rules_poll_interval)
         async def poll_rules() -> None:
             if rules_fingerprint(self.settings.rules_path) != self._fingerprint:
                 self.reload_rules()
 
-        @app.timer(interval=5.0)
         async def measure_lag() -> None:
             await self._measure_lag(app)
 
-        @app.task
         async def on_started() -> None:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload_rules)
             self.readiness.producer_connected(True)
 
-        async def assigned(sender: Any, assigned: Any, **kwargs: Any) -> None:
-            self.readiness.partitions_assigned(len(assigned))
+        app.timer(interval=self.settings.rules_poll_interval)(poll_rules)
+        app.timer(interval=5.0)(measure_lag)
+        app.task(on_started)
 
-        async def revoked(sender: Any, revoked: Any, **kwargs: Any) -> None:
+        def assigned(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+            self.readiness.partitions_assigned(len(args[0]) if args else 0)
+
+        def revoked(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
             self.readiness.partitions_assigned(0)
 
         app.on_partitions_assigned.connect(assigned)
         app.on_partitions_revoked.connect(revoked)
 
-        dispatcher = self.dispatcher
-        if dispatcher is not None:
-
-            @app.service
-            class Delivery(mode.Service):  # type: ignore[misc]
-                """Webhook delivery runs beside the stream stages and stops (drains) with them."""
-
-                async def on_start(self) -> None:
-                    await dispatcher.start()
-
-                async def on_stop(self) -> None:
-                    await dispatcher.stop()
+        if self.dispatcher is not None:
+            app.service(_delivery_service(self.dispatcher))
 
     async def _measure_lag(self, app: faust.App) -> None:
         consumer = app.consumer
@@ -136,8 +127,21 @@ class Runtime:
         if not assignment:
             self.metrics.set_consumer_lag({})
             return
+        # Lag behind the fetch position (public API); the committed offset trails it by at most
+        # the commit interval's worth of processed events.
         highwaters = {(tp.topic, tp.partition): consumer.highwater(tp) for tp in assignment}
-        committed = {
-            (tp.topic, tp.partition): consumer._committed_offset.get(tp) for tp in assignment
-        }
-        self.metrics.set_consumer_lag(consumer_lag(highwaters, committed))
+        positions = {(tp.topic, tp.partition): await consumer.position(tp) for tp in assignment}
+        self.metrics.set_consumer_lag(consumer_lag(highwaters, positions))
+
+
+def _delivery_service(dispatcher: Dispatcher) -> type[mode.Service]:
+    """Webhook delivery as a service of the app: it starts with the worker and drains with it."""
+
+    class Delivery(mode.Service):
+        async def on_start(self) -> None:
+            await dispatcher.start()
+
+        async def on_stop(self) -> None:
+            await dispatcher.stop()
+
+    return Delivery

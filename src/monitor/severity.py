@@ -28,7 +28,8 @@ class Escalation(Protocol):
 
 
 def rank(level: str) -> int:
-    return SEVERITIES.index(level)  # type: ignore[arg-type]
+    """Position of ``level`` in ``SEVERITIES`` (low = 0)."""
+    return SEVERITIES.index(level)
 
 
 def assess(

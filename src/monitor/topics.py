@@ -17,15 +17,15 @@ from collections.abc import Mapping
 from typing import Any
 
 # aiokafka ships no type information (no py.typed).
-from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
+from aiokafka import (
     AIOKafkaConsumer,
     TopicPartition,
 )
-from aiokafka.admin import (  # type: ignore[import-untyped, unused-ignore]
+from aiokafka.admin import (
     AIOKafkaAdminClient,
     NewTopic,
 )
-from aiokafka.errors import KafkaError, for_code  # type: ignore[import-untyped, unused-ignore]
+from aiokafka.errors import KafkaError, for_code
 
 from monitor.errors import ConfigError
 from monitor.settings import Settings

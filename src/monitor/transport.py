@@ -16,12 +16,12 @@ from faust.transport.drivers import aiokafka as driver
 SCHEME = "kafka-idempotent"
 
 
-class Producer(driver.Producer):  # type: ignore[misc]
+class Producer(driver.Producer):
     def _settings_extra(self) -> Mapping[str, Any]:
         return {"acks": "all", "enable_idempotence": True}
 
 
-class Transport(driver.Transport):  # type: ignore[misc]
+class Transport(driver.Transport):
     Producer: ClassVar[type[driver.Producer]] = Producer
 
 

@@ -11,9 +11,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # type: ignore[import-untyped]
-from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped]
-from tests.deliver_support import SECRET, make_alert, spec_verify
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from monitor.alert import Alert, encode_alert
 from monitor.deliver.deadletter import DeadLetter, decode_dead_letter
@@ -24,6 +23,7 @@ from monitor.deliver.subscriptions import Subscriptions, parse_subscriptions
 from monitor.deliver.webhook import webhook_id
 from monitor.settings import Settings
 from monitor.topics import ensure_topics
+from tests.deliver_support import SECRET, make_alert, spec_verify
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 

@@ -14,12 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
+from aiokafka import (
     AIOKafkaConsumer,
     AIOKafkaProducer,
     TopicPartition,
 )
-from aiokafka.admin import AIOKafkaAdminClient  # type: ignore[import-untyped, unused-ignore]
+from aiokafka.admin import AIOKafkaAdminClient
 
 from monitor.topics import ensure_topics
 

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from aiokafka import AIOKafkaProducer  # type: ignore[import-untyped, unused-ignore]
-from tools.localkafka import free_port
+from aiokafka import AIOKafkaProducer
 
 from monitor.article import Article, encode_article
+from tools.localkafka import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

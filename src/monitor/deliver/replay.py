@@ -17,8 +17,8 @@ from datetime import datetime
 
 import httpx
 import msgspec
-from aiokafka import AIOKafkaConsumer, TopicPartition  # type: ignore[import-untyped]
-from aiokafka.errors import KafkaError  # type: ignore[import-untyped]
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from monitor.deliver.attempts import Attempts
 from monitor.deliver.breaker import CircuitBreaker

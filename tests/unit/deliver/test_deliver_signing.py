@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from tests.deliver_support import OTHER_SECRET, SECRET, spec_signatures, spec_verify
 
 from monitor.deliver.signing import Secret, sign, signed_headers, verify
 from monitor.errors import SignatureError
+from tests.deliver_support import OTHER_SECRET, SECRET, spec_signatures, spec_verify
 
 # The Standard Webhooks specification's published test vector.
 VECTOR_ID = "msg_p5jXN8AQM9LWM0D4loKWxJek"

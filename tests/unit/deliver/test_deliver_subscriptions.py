@@ -4,7 +4,6 @@ import re
 from pathlib import Path
 
 import pytest
-from tests.deliver_support import OTHER_SECRET, SECRET, make_alert
 
 from monitor.alert import Alert
 from monitor.deliver.signing import Secret
@@ -16,6 +15,7 @@ from monitor.deliver.subscriptions import (
     reload_subscriptions,
 )
 from monitor.errors import SubscriptionsError
+from tests.deliver_support import OTHER_SECRET, SECRET, make_alert
 
 FILES = Path(__file__).parents[2] / "files"
 ENV = {"EUROPE_SECRET": SECRET, "EUROPE_SECRET_NEXT": OTHER_SECRET}

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from tests.deliver_support import SECRET, make_alert, spec_verify
 
 from monitor.deliver.signing import Secret
 from monitor.deliver.subscriptions import Subscription
@@ -22,6 +21,7 @@ from monitor.deliver.webhook import (
 )
 from monitor.errors import WebhookError
 from monitor.settings import Settings
+from tests.deliver_support import SECRET, make_alert, spec_verify
 
 NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 SUB = Subscription(id="desk", url="https://desk.example/hooks", secrets=(Secret(SECRET),))
