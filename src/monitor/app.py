@@ -62,6 +62,9 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
         web_bind=settings.web_host,
         web_host=settings.web_host,
         table_standby_replicas=0,
+        # Every topic and table carries bytes that monitor encodes and validates itself.
+        key_serializer="raw",
+        value_serializer="raw",
     )
     partitions = settings.topic_partitions
     articles = app.topic(settings.topic_articles, partitions=partitions, **RAW, **RAW_SERIALIZERS)
@@ -76,14 +79,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
         **RAW_SERIALIZERS,
     )
     alerts = app.topic(settings.topic_alerts, partitions=partitions, **RAW, **RAW_SERIALIZERS)
-    stories = app.Table(
-        "stories",
-        partitions=partitions,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
+    stories = app.Table("stories", partitions=partitions, key_type=bytes, value_type=bytes)
     window = timedelta(hours=settings.story_window_hours)
 
     @app.agent(articles, name="articles")

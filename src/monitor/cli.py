@@ -1,12 +1,12 @@
 """The ``monitor`` command. The only module that reads ``os.environ`` (through ``Settings``).
 
-    monitor worker                      run the stream processor (Faust worker)
-    monitor match [FILE|-]              offline: articles in, one JSON alert per line out
-    monitor produce FILE...             send articles (JSON lines or text files) to Kafka
-    monitor rules check|test [PATH]     validate rules / run their embedded examples
-    monitor webhooks replay ...         re-drive webhook dead letters
-    monitor receiver                    a local webhook receiver that prints alerts (demo)
-    monitor schema article|alert        print a wire format's JSON Schema
+monitor worker                      run the stream processor (Faust worker)
+monitor match [FILE|-]              offline: articles in, one JSON alert per line out
+monitor produce FILE...             send articles (JSON lines or text files) to Kafka
+monitor rules check|test [PATH]     validate rules / run their embedded examples
+monitor webhooks replay ...         re-drive webhook dead letters
+monitor receiver                    a local webhook receiver that prints alerts (demo)
+monitor schema article|alert        print a wire format's JSON Schema
 """
 
 from __future__ import annotations
