@@ -1,0 +1,94 @@
+"""Loading rule files: every error of every file, with file:line; a valid set's model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.errors import RuleSetError
+from monitor.rule import Escalation
+from monitor.ruleset import check, load_ruleset
+
+FILES = Path(__file__).parent.parent / "files"
+ERRORS = "tests/files/rules_with_errors"
+
+EXPECTED = [
+    f"{ERRORS}/bad_schema.yaml:1: $: Additional properties are not allowed "
+    "('colour' was unexpected)",
+    f"{ERRORS}/bad_schema.yaml:4: $.severity.base: 'urgent' is not one of "
+    "['low', 'medium', 'high', 'critical']",
+    f"{ERRORS}/bad_schema.yaml:6: $.severity.escalate[0]: {{'figure': 'casualties', 'min': 3, "
+    "'to': 'high'} is not valid under any of the given schemas",
+    f"{ERRORS}/bad_schema.yaml:10: $.terms.a.en: [] should be non-empty",
+    f"{ERRORS}/bad_schema.yaml:13: $.match[0].near: 'paragraph' is not valid under any of the "
+    "given schemas",
+    f"{ERRORS}/bad_terms.yaml:1: id 'wrong_name' must be the file name ('bad_terms')",
+    f"{ERRORS}/bad_terms.yaml:4: language 'xx' is not supported (no lemmatiser)",
+    f"{ERRORS}/bad_terms.yaml:7: term 'a*': a prefix needs at least 3 letters before '*' "
+    "(it would match too much)",
+    f"{ERRORS}/bad_terms.yaml:7: term 'x': too short: a term needs at least 2 letters",
+    f"{ERRORS}/bad_terms.yaml:7: term 'tro*ps': '*' may only end a term (a prefix); regular "
+    "expressions are not supported",
+    f"{ERRORS}/bad_terms.yaml:8: language 'de' is not in the rule's languages",
+    f"{ERRORS}/bad_terms.yaml:10: group 'unused' is not used by any clause",
+    f"{ERRORS}/bad_terms.yaml:12: term '~word': lemma terms need a language ('common' has none)",
+    f"{ERRORS}/bad_terms.yaml:14: unknown group 'missing'",
+    f"{ERRORS}/bad_terms.yaml:15: group 'troops' is both required and excluded",
+    f"{ERRORS}/bad_terms.yaml:18: language 'fr' is not in the rule's languages",
+    f"{ERRORS}/broken_yaml.yaml:3: invalid YAML: expected ',' or ']', but got '<stream end>'",
+    f"{ERRORS}/duplicate.yaml:1: id 'troops_sent' must be the file name ('duplicate')",
+    f"{ERRORS}/troops_sent.yaml:1: duplicate id 'troops_sent' (also in {ERRORS}/duplicate.yaml:1)",
+]
+
+
+def test_check_lists_every_error_of_every_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FILES.parent.parent)
+    assert [str(e) for e in check(Path(ERRORS))] == EXPECTED
+
+
+def test_load_raises_once_with_all_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(FILES.parent.parent)
+    with pytest.raises(RuleSetError) as info:
+        load_ruleset(Path(ERRORS))
+    assert [str(e) for e in info.value.errors] == EXPECTED
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        pytest.param("missing", "no such file or directory", id="missing-path"),
+        pytest.param("empty_dir", "no rule files (*.yaml)", id="empty-folder"),
+    ],
+)
+def test_unusable_paths(tmp_path: Path, name: str, message: str) -> None:
+    if name == "empty_dir":
+        (tmp_path / name).mkdir()
+    assert [e.message for e in check(tmp_path / name)] == [message]
+
+
+def test_valid_rules_load_into_an_immutable_model() -> None:
+    ruleset = load_ruleset(FILES / "rules_valid")
+    assert sorted(r.id for r in ruleset) == ["emergency", "troops_sent"]
+    rule = ruleset.get("troops_sent")
+    assert rule is not None
+    assert rule.severity.base == "medium"
+    assert rule.severity.escalate == (
+        Escalation("figure", "troops", 1000, "high"),
+        Escalation("sources", None, 3, "critical"),
+    )
+    assert rule.event_code == "CAMEO:0861"
+    assert rule.languages == ("nl", "en", "ru")
+    assert rule.ignore_sentences_with == ("drill",)
+    assert rule.clauses[0].describe() == (
+        "sent: all(troops, send) in one sentence; facts: an actor country other than the location"
+    )
+    with pytest.raises(AttributeError):
+        rule.id = "other"  # type: ignore[misc]
+
+
+def test_lemma_terms_expand_to_dictionary_forms() -> None:
+    rule = load_ruleset(FILES / "rules_valid").get("troops_sent")
+    assert rule is not None
+    keys = {k for t in rule.group("send").terms for k in t.key.split("\x1f")}
+    assert {"ingeroepen", "stuurde", "gestuurd"} <= keys
