@@ -12,7 +12,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.deliver.receiver import main as receiver_main
+from monitor.deliver.receiver import add_arguments as add_receiver_arguments
+from monitor.deliver.receiver import run as run_receiver
 from monitor.deliver.replay import replay
 from monitor.deliver.subscriptions import load_subscriptions
 from monitor.errors import ConfigError, SubscriptionsError
@@ -41,7 +42,7 @@ def add_commands(sub: Any) -> None:
     receiver = sub.add_parser(
         "receiver", help="a local webhook receiver that verifies and prints alerts (demo)"
     )
-    receiver.add_argument("receiver_args", nargs=argparse.REMAINDER, help="see --help after it")
+    add_receiver_arguments(receiver)
     receiver.set_defaults(func=_cmd_receiver)
 
 
@@ -63,4 +64,4 @@ def _cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_receiver(args: argparse.Namespace, settings: Settings) -> int:
-    return receiver_main(args.receiver_args)
+    return run_receiver(args)

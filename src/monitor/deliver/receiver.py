@@ -196,25 +196,59 @@ def _describe(request: ReceivedRequest) -> str:
         return f"{stamp} {answered} REJECTED {request.webhook_id}: {request.error}"
     try:
         payload = request.payload()
-        alert = payload["data"]
-        countries = ",".join(c["code"] for c in alert.get("entities", {}).get("countries", []))
-        return (
-            f"{stamp} {answered} {payload['type']:<12} {alert['severity']:<8} "
-            f"{alert['rule_id']} [{countries or '-'}] {alert['article_title']!r} "
-            f"({alert['source']}, story {alert['story_id']}, {request.webhook_id})"
-        )
+        return f"{stamp} {answered} " + describe_alert(payload["type"], payload["data"])
     except (ValueError, KeyError, TypeError, AssertionError) as exc:
         return f"{stamp} {answered} {request.webhook_id}: unreadable payload ({exc!r})"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+def describe_alert(kind: str, alert: dict[str, Any]) -> str:
+    """An alert as a desk editor reads it: what, where, who, how many, and why it fired."""
+    entities = alert.get("entities", {})
+    countries = ", ".join(
+        c["code"] + (f" ({'/'.join(c['roles'])})" if c.get("roles") else "")
+        for c in entities.get("countries", [])
+    )
+    organisations = ", ".join(o["name"] for o in entities.get("organisations", []))
+    people = ", ".join(
+        p["name"] + (f" ({p['role']})" if p.get("role") else "") for p in entities.get("people", [])
+    )
+    figures = ", ".join(
+        f"{f['kind']} {f['value']}" + (f" ({f['qualifier']})" if f.get("qualifier") else "")
+        for f in alert.get("figures", [])
+    )
+    language = alert.get("language", {})
+    lines = [
+        f"{kind:<12} {alert['rule_id']}  severity={alert['severity']}  "
+        f"lang={language.get('code')}  story={alert['story_id']} ({alert.get('story_sources', 1)} "
+        f"source(s))",
+        f"  article:   {alert['article_title'] or alert['article_id']!r} ({alert['source']})",
+        f"  countries: {countries or '-'}",
+        f"  orgs:      {organisations or '-'}",
+        f"  people:    {people or '-'}",
+        f"  figures:   {figures or '-'}",
+        f"  severity:  {'; '.join(alert.get('severity_reasons', []))}",
+    ]
+    for evidence in alert.get("evidence", [])[:2]:
+        sentence, span, within = evidence["sentence"], evidence["span"], evidence["sentence_span"]
+        start, end = span["start"] - within["start"], span["end"] - within["start"]
+        marked = f"{sentence[:start]}[{sentence[start:end]}]{sentence[end:]}"
+        lines.append(f"  evidence:  {marked[:200]}")
+    return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The receiver's options, shared by ``monitor receiver`` and ``python -m``."""
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8099)
     parser.add_argument("--path", default="/hooks")
     parser.add_argument("--secret", action="append", default=[], help="whsec_... (repeatable)")
     parser.add_argument("--secret-env", action="append", default=[], help="a variable holding one")
     parser.add_argument("--script", default="", help="replies, e.g. 500,500,429:2,410,hang,200")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    add_arguments(parser)
     return parser
 
 
@@ -234,7 +268,11 @@ async def _serve(args: argparse.Namespace, secrets: Sequence[str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    return run(_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until SIGINT/SIGTERM with the options of ``add_arguments``."""
     secrets = list(args.secret)
     for name in args.secret_env:
         if not os.environ.get(name):
