@@ -11,6 +11,7 @@ import base64
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -63,7 +64,9 @@ def _stop(process: subprocess.Popen[bytes] | None, name: str) -> None:
 
 
 def main() -> int:
-    STATE.mkdir(parents=True, exist_ok=True)
+    # A fresh broker each run: the demo shows these articles, not what an earlier run left.
+    shutil.rmtree(STATE, ignore_errors=True)
+    STATE.mkdir(parents=True)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     receiver_port, web_port = free_port(), free_port()
     subscriptions = STATE / "subscriptions.yml"
