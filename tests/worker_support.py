@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -167,9 +167,16 @@ class Record:
 
 
 async def read_topic(
-    bootstrap: str, topic: str, *, count: int, within: float = 60.0, settle: float = 0.0
+    bootstrap: str,
+    topic: str,
+    *,
+    count: int = 0,
+    within: float = 60.0,
+    settle: float = 0.0,
+    until: Callable[[list[Record]], bool] | None = None,
 ) -> list[Record]:
-    """Every record from the start of ``topic`` until ``count`` arrived (then ``settle`` more s)."""
+    """Every record from the start of ``topic`` until ``count`` arrived and ``until`` holds
+    (then ``settle`` more seconds), or ``within`` seconds passed."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     records: list[Record] = []
     try:
@@ -181,7 +188,7 @@ async def read_topic(
         deadline = time.monotonic() + within
         settle_until: float | None = None
         while time.monotonic() < deadline:
-            if len(records) >= count:
+            if len(records) >= count and (until is None or until(records)):
                 settle_until = settle_until or time.monotonic() + settle
                 if time.monotonic() >= settle_until:
                     break

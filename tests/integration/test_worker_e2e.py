@@ -2,7 +2,8 @@
 
 Good and malformed articles go in through the real ``articles`` topic. Out come alerts on
 ``alerts``, dead letters with their reasons on ``articles.dlq``, signed webhook requests at a real
-HTTP receiver, and counters on a real ``/metrics`` scrape; SIGTERM ends the worker with 0.
+HTTP receiver, a desk that refuses (400) gets no retries and every alert dead-lettered for it, the
+counters on a real ``/metrics`` scrape say all of that; SIGTERM ends the worker with 0.
 """
 
 from __future__ import annotations
@@ -39,16 +40,19 @@ async def test_articles_become_alerts_dead_letters_webhooks_and_metrics(
 ) -> None:
     assert SEED.exists(), f"the seed article is missing: {SEED}"
     topics = Topics(unique_name)
-    async with Receiver([SECRET]) as receiver:
+    async with (
+        Receiver([SECRET]) as receiver,
+        Receiver([SECRET], script=[400] * 100) as refusing,
+    ):
         subscriptions = tmp_path / "subscriptions.yml"
         subscriptions.write_text(
             "version: 1\n"
             "subscribers:\n"
-            "  - id: test-desk\n"
-            f"    url: {receiver.url}\n"
-            "    allow_http: true\n"
-            "    secrets:\n"
-            "      - env: TEST_DESK_SECRET\n"
+            + "".join(
+                f"  - id: {name}\n    url: {desk.url}\n    allow_http: true\n"
+                "    secrets:\n      - env: TEST_DESK_SECRET\n"
+                for name, desk in (("test-desk", receiver), ("refusing-desk", refusing))
+            )
         )
         worker = WorkerProcess(
             kafka_bootstrap,
@@ -106,6 +110,10 @@ async def test_articles_become_alerts_dead_letters_webhooks_and_metrics(
                     "webhook-signature": request.signature,
                 }
                 assert spec_verify(SECRET, headers, request.body)
+
+            refused = await read_topic(kafka_bootstrap, topics.webhook_dlq, count=len(alerts))
+            assert len(refused) == len(alerts)
+            assert {r.headers["subscriber"] for r in refused} == {b"refusing-desk"}
 
             status, body = worker.get("/metrics")
             assert status == 200
