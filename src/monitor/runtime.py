@@ -117,6 +117,7 @@ class Runtime:
         app.on_partitions_assigned.connect(assigned)
         app.on_partitions_revoked.connect(revoked)
 
+        app.service(_lifecycle_service(self.readiness))
         if self.dispatcher is not None:
             app.service(_delivery_service(self.dispatcher))
 
@@ -132,6 +133,16 @@ class Runtime:
         highwaters = {(tp.topic, tp.partition): consumer.highwater(tp) for tp in assignment}
         positions = {(tp.topic, tp.partition): await consumer.position(tp) for tp in assignment}
         self.metrics.set_consumer_lag(consumer_lag(highwaters, positions))
+
+
+def _lifecycle_service(readiness: Readiness) -> type[mode.Service]:
+    """Marks the worker not ready as soon as it starts stopping, so traffic drains away."""
+
+    class Lifecycle(mode.Service):
+        async def on_stop(self) -> None:
+            readiness.stopping()
+
+    return Lifecycle
 
 
 def _delivery_service(dispatcher: Dispatcher) -> type[mode.Service]:
