@@ -70,12 +70,20 @@ class Organisation(msgspec.Struct, frozen=True, kw_only=True):
     mentions: tuple[Mention, ...] = ()
 
 
+PersonStatus = Literal["new", "former", "dismissed"]
+
+
 class Person(msgspec.Struct, frozen=True, kw_only=True):
-    """A person introduced by a role; spelling variants grouped under one ``key``."""
+    """A person introduced by a role; spelling variants grouped under one ``key``.
+
+    ``status`` is what the text says about their hold on the role: ``new`` (*the new prime
+    minister*), ``former`` (*ex-premier*) or ``dismissed`` (*the government of X was sacked*).
+    """
 
     key: str
     name: str
     role: str | None = None
+    status: PersonStatus | None = None
     country: str | None = None
     mentions: tuple[Mention, ...] = ()
 

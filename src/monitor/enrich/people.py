@@ -9,6 +9,10 @@ right before the role (*de Russische president*) sets the country too.
 Spelling variants are grouped under one ``key``: the surname transliterated from Cyrillic,
 folded and reduced to a phonetic skeleton (``name_key``), so *Tokajev*, *Tokayev*, *Tokaïev*,
 *Tokajew* and *Токаев* are one person, in one article and across languages (story matching).
+
+A status marker (``statuses`` in the data) next to the role says whether the person is ``new``,
+``former`` or ``dismissed`` in it (*Smailov als nieuwe premier*; *de vorige regering onder leiding
+van Askar Mamin* ... *de laan uitgestuurd*); see the data file for where a marker counts.
 """
 
 from __future__ import annotations
@@ -20,10 +24,10 @@ from typing import Any, NamedTuple
 
 import simplemma
 
-from monitor.alert import Mention, Person, Span
+from monitor.alert import Mention, Person, PersonStatus, Span
 from monitor.enrich import data
 from monitor.enrich.countries import CountryHit
-from monitor.enrich.surface import SurfaceMatcher
+from monitor.enrich.surface import Hit, SurfaceMatcher
 from monitor.errors import ConfigError
 from monitor.text import Document, fold
 
@@ -59,6 +63,13 @@ _PHONETIC = (
 _NON_LETTER = re.compile(r"[^a-z]")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*|[^\w\s]")
 _NEXT_WORD = re.compile(r"[ \t\u00a0]+([^\W\d_][\w'\u2019-]*)")
+# Between a status marker and the role: spaces and at most one word ("the new Kazakh premier").
+_MARKER_GAP = re.compile(r"[ \t\u00a0]+(?:[^\W\d_][\w'\u2019]*[ \t\u00a0]+)?")
+_CLAUSE_END = ",;:"
+STATUSES: tuple[PersonStatus, ...] = ("new", "former", "dismissed")
+# One mention with several markers: the successor named in a sentence about a dismissal is
+# new; a dismissed predecessor is also former, and dismissed says more.
+_PRECEDENCE: tuple[PersonStatus, ...] = ("new", "dismissed", "former")
 _KEYS: dict[str, str] = {}
 _KEYS_SIZE = 100_000
 
@@ -91,6 +102,8 @@ class _Language:
     roles: SurfaceMatcher[str]
     after_comma: frozenset[str]
     links: frozenset[str]
+    statuses: SurfaceMatcher[PersonStatus] = field(default_factory=SurfaceMatcher)
+    prefixes: tuple[tuple[str, PersonStatus], ...] = ()  # ("ex-", "former"): glued to the role
 
 
 @dataclass
@@ -98,6 +111,7 @@ class _Group:
     name: str
     role: str
     country: str | None
+    status: PersonStatus | None = None
     mentions: list[Mention] = field(default_factory=list)
 
 
@@ -105,17 +119,26 @@ class PeopleFinder:
     """People with roles (built once at startup)."""
 
     def __init__(
-        self, languages: dict[str, _Language], particles: frozenset[str], stop: frozenset[str]
+        self,
+        languages: dict[str, _Language],
+        particles: frozenset[str],
+        stop: frozenset[str],
+        dismissable: frozenset[str] = frozenset(),
     ) -> None:
         self._languages = languages
         self._particles = particles
         self._stop = stop
+        self._dismissable = dismissable
 
     @classmethod
     def load(cls, languages: list[str], extra_data_dir: Path | None = None) -> PeopleFinder:
         raw = data.load(DATA_FILE, extra_data_dir)
         roles: dict[str, Any] = raw.get("roles") or {}
         connectors: dict[str, Any] = raw.get("connectors") or {}
+        statuses: dict[str, Any] = raw.get("statuses") or {}
+        unknown = set(statuses) - set(STATUSES)
+        if unknown:
+            raise ConfigError(DATA_FILE, f"statuses: unknown {sorted(unknown)}, known {STATUSES}")
         built: dict[str, _Language] = {}
         for lang in languages:
             matcher: SurfaceMatcher[str] = SurfaceMatcher()
@@ -127,14 +150,35 @@ class PeopleFinder:
             matcher.build()
             conn: dict[str, Any] = connectors.get(lang) or {}
             where = f"{DATA_FILE}: connectors.{lang}"
+            markers: SurfaceMatcher[PersonStatus] = SurfaceMatcher()
+            prefixes: list[tuple[str, PersonStatus]] = []
+            for status in STATUSES:
+                per_lang = statuses.get(status) or {}
+                if not isinstance(per_lang, dict):
+                    raise ConfigError(
+                        DATA_FILE, f"statuses.{status}: expected a mapping by language"
+                    )
+                where = f"{DATA_FILE}: statuses.{status}.{lang}"
+                for form in data.strings(per_lang.get(lang), where):
+                    if form.endswith("-"):
+                        prefixes.append((fold(form), status))
+                    else:
+                        markers.add(form, status, origin=where)
+            markers.build()
             built[lang] = _Language(
                 matcher,
                 frozenset(fold(w) for w in data.strings(conn.get("after_comma"), where)),
                 frozenset(fold(w) for w in data.strings(conn.get("links"), where)),
+                markers,
+                tuple(prefixes),
             )
         particles = frozenset(data.strings(raw.get("particles"), f"{DATA_FILE}: particles"))
         stop = frozenset(fold(w) for w in data.strings(raw.get("not_names"), DATA_FILE))
-        return cls(built, particles, stop)
+        dismissable = frozenset(data.strings(raw.get("dismissable"), f"{DATA_FILE}: dismissable"))
+        undefined = dismissable - set(roles)
+        if undefined:
+            raise ConfigError(DATA_FILE, f"dismissable: no such role {sorted(undefined)}")
+        return cls(built, particles, stop, dismissable)
 
     def people(self, doc: Document, countries: list[CountryHit]) -> tuple[Person, ...]:
         """People in order of first mention; later bare mentions of a surname are added."""
@@ -144,6 +188,7 @@ class PeopleFinder:
         country_at = {h.start: h for h in countries}
         country_ending = {h.end: h for h in countries}
         groups: dict[str, _Group] = {}
+        markers: list[Hit[PersonStatus]] | None = None
         for role_hit in lang.roles.find(doc.text, doc.folded):
             country = self._country_before(doc.text, role_hit.start, country_ending)
             found = self._name_after(doc, role_hit.end, role_hit.value, country_at, country)
@@ -159,6 +204,13 @@ class PeopleFinder:
             elif len(name) > len(group.name):
                 group.name = name
             group.country = group.country or found.country
+            if markers is None:
+                markers = lang.statuses.find(doc.text, doc.folded)
+            status = self._status(doc, lang, role_hit, found, markers)
+            if status is not None and (
+                group.status is None or _PRECEDENCE.index(status) < _PRECEDENCE.index(group.status)
+            ):
+                group.status = status
             group.mentions.append(Mention(name, Span(found.start, found.end)))
         if not groups:
             return ()
@@ -169,11 +221,52 @@ class PeopleFinder:
                 key=key,
                 name=g.name,
                 role=g.role,
+                status=g.status,
                 country=g.country,
                 mentions=tuple(sorted(set(g.mentions), key=lambda m: m.span.start)),
             )
             for key, g in ordered
         )
+
+    def _status(
+        self,
+        doc: Document,
+        lang: _Language,
+        role: Hit[str],
+        person: _Found,
+        markers: list[Hit[PersonStatus]],
+    ) -> PersonStatus | None:
+        """``new``/``former``/``dismissed`` from the markers next to the role or in its clause."""
+        text, folded = doc.text, doc.folded
+        found: set[PersonStatus] = set()
+        for prefix, status in lang.prefixes:
+            start = role.start - len(prefix)
+            if start >= 0 and folded[start : role.start] == prefix:
+                if start == 0 or not folded[start - 1].isalnum():
+                    found.add(status)
+        clause = self._clause(doc, min(role.start, person.start), max(role.end, person.end))
+        for hit in markers:
+            if hit.end <= role.start and _MARKER_GAP.fullmatch(text, hit.end, role.start):
+                found.add(hit.value)
+            elif hit.start >= role.end and not text[role.end : hit.start].strip(" \t\u00a0"):
+                found.add(hit.value)
+            elif (
+                hit.value == "dismissed"
+                and role.value in self._dismissable
+                and clause[0] <= hit.start
+                and hit.end <= clause[1]
+            ):
+                found.add(hit.value)
+        return next((s for s in _PRECEDENCE if s in found), None)
+
+    @staticmethod
+    def _clause(doc: Document, start: int, end: int) -> tuple[int, int]:
+        """The stretch of the sentence around ``[start, end)`` between clause punctuation."""
+        lo, hi = doc.sentence_span(start)
+        text = doc.text
+        left = max(text.rfind(c, lo, start) for c in _CLAUSE_END)
+        rights = [i for c in _CLAUSE_END if (i := text.find(c, end, hi)) >= 0]
+        return (left + 1 if left >= lo else lo), (min(rights) if rights else hi)
 
     @staticmethod
     def _country_before(text: str, start: int, ending: dict[int, CountryHit]) -> str | None:

@@ -1,10 +1,15 @@
 # ruff: noqa: E501 - test tables keep one case per line
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from monitor.article import article_from_text
 from monitor.enrich import Enricher, name_key
 from monitor.text import analyse
+
+SEED = Path("/work/shared/seeds/000_3f0d7a8a7abd1322.txt")
 
 
 @pytest.mark.parametrize(
@@ -60,3 +65,44 @@ def test_bare_surname_mentions_are_added(enricher: Enricher) -> None:
     text = "President Tokayev spoke. Later Tokayev left."
     (person,) = enricher.analyse(analyse(text, "en")).entities.people
     assert [m.span.start for m in person.mentions] == [10, 31]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "expected"),
+    [
+        pytest.param("nl", "Het parlement steunde Alikhan Smailov als nieuwe premier.", [("smailov", "prime_minister", "new")], id="nl-name-als-new-role"),
+        pytest.param("nl", "Ex-premier Mark Rutte sprak met de nieuwe premier Dick Schoof.", [("rut", "prime_minister", "former"), ("sof", "prime_minister", "new")], id="nl-prefix-and-adjective"),
+        pytest.param("nl", "Eerder was de vorige regering onder leiding van Askar Mamin de laan uitgestuurd.", [("mamin", "head_of_government", "dismissed")], id="nl-dismissed-in-clause-beats-former"),
+        pytest.param("en", "Alikhan Smailov, the new prime minister, met former prime minister Askar Mamin.", [("smailov", "prime_minister", "new"), ("mamin", "prime_minister", "former")], id="en-new-and-former"),
+        pytest.param("en", "President Tokayev dismissed Prime Minister Askar Mamin and named Alikhan Smailov as the new prime minister.", [("tokaev", "president", None), ("mamin", "prime_minister", "dismissed"), ("smailov", "prime_minister", "new")], id="en-dismisser-successor-dismissed"),
+        pytest.param("en", "The ousted premier Imran Khan spoke to reporters.", [("han", "prime_minister", "dismissed")], id="en-ousted"),
+        pytest.param("en", "President Tokayev dismissed the government on Wednesday.", [("tokaev", "president", None)], id="en-the-dismisser-is-not-dismissed"),
+        pytest.param("en", "Prime Minister Rishi Sunak met President Joe Biden.", [("sunak", "prime_minister", None), ("biden", "president", None)], id="en-no-marker"),
+        pytest.param("de", "Der neue Ministerpräsident Michael Kretschmer traf den ehemaligen Bundeskanzler Gerhard Schröder.", [("kresmer", "prime_minister", "new"), ("sroder", "prime_minister", "former")], id="de-neue-ehemalige"),
+        pytest.param("de", "Der Präsident hat Regierungschef Ahmed Haddad entlassen.", [("hadad", "prime_minister", "dismissed")], id="de-entlassen"),
+        pytest.param("fr", "Le nouveau Premier ministre Michel Barnier a reçu l'ancien président François Hollande.", [("barnier", "prime_minister", "new"), ("holand", "president", "former")], id="fr-nouveau-ancien"),
+        pytest.param("fr", "Le président a limogé le Premier ministre Ahmed Haddad.", [("hadad", "prime_minister", "dismissed")], id="fr-limoge"),
+        pytest.param("es", "El nuevo presidente del Gobierno Pedro Sánchez saludó al ex presidente Mariano Rajoy.", [("sanses", "prime_minister", "new"), ("raoi", "president", "former")], id="es-nuevo-ex"),
+        pytest.param("es", "El presidente destituyó al primer ministro Pedro Castillo, según la radio.", [("kastilo", "prime_minister", None)], id="es-destituyo-is-a-verb-not-a-marker"),
+        pytest.param("ru", "Новый премьер-министр Алихан Смаилов встретился с бывшим президентом Назарбаевым.", [("smailov", "prime_minister", "new"), ("nasarbaevim", "president", "former")], id="ru-novyi-byvshii"),
+        pytest.param("ru", "Правительство во главе с Аскаром Маминым отправлено в отставку.", [("maminim", "head_of_government", "dismissed")], id="ru-otstavka"),
+    ],
+)  # fmt: skip
+def test_role_status(
+    enricher: Enricher, lang: str, text: str, expected: list[tuple[str, str, str | None]]
+) -> None:
+    people = enricher.analyse(analyse(text, lang)).entities.people
+    assert [(p.key, p.role, p.status) for p in people] == expected
+
+
+def test_seed_smailov_is_the_new_prime_minister_and_mamin_the_dismissed_head_of_government(
+    enricher: Enricher,
+) -> None:
+    """The enrichment done-criterion on the seed article (read in place, never copied)."""
+    if not SEED.exists():
+        pytest.fail(f"seed article missing: {SEED}")
+    article = article_from_text(SEED.read_text(encoding="utf-8"), article_id="seed")
+    people = {p.key: p for p in enricher.analyse(analyse(article.body, "nl")).entities.people}
+    assert (people["smailov"].role, people["smailov"].status) == ("prime_minister", "new")
+    assert (people["mamin"].role, people["mamin"].status) == ("head_of_government", "dismissed")
+    assert people["tokaev"].status is None
