@@ -1,7 +1,7 @@
 """The alert wire format: what the ``alerts`` topic carries and what webhooks deliver as ``data``.
 
-Documented as JSON Schema in ``docs/schemas/alert.schema.json`` (generated from ``Alert``; a test keeps
-them in step). ``schema_version`` changes on any incompatible change.
+Documented as JSON Schema in ``docs/schemas/alert.schema.json`` (generated from ``Alert``; a test
+keeps them in step). ``schema_version`` changes on any incompatible change.
 """
 
 from __future__ import annotations
