@@ -1,6 +1,6 @@
 """The pure heart of the worker: one article in, the alerts it yields out.
 
-``parse -> detect language -> normalise once -> match (one automaton, all rules) -> enrich -> alert``
+``parse -> detect language -> normalise once -> match (one automaton) -> enrich -> alert``
 
 No Kafka, no clock (``now`` is passed in), no network: the worker, ``monitor match``, the rule
 tests, the evaluation script and the benchmarks all call this same code.

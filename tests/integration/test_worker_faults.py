@@ -85,6 +85,7 @@ async def test_sigkill_mid_stream_then_restart_delivers_every_alert_to_every_des
         second = WorkerProcess(kafka_bootstrap, topics, log, extra_env=env)
         with second:
             await second.wait_ready()
+
             def covered(records: list[Record]) -> bool:
                 return expected <= {json.loads(r.value)["alert_id"] for r in records}
 
