@@ -2,8 +2,9 @@
 
 ``RuleSet`` compiles every term of every rule into ONE Aho-Corasick automaton over folded text.
 ``match`` scans an article once, keeps hits that sit on word boundaries (a prefix term's hit may
-run on into the word), and evaluates only the rules that got a hit: the cost per article grows
-with its length and its hits, not with the number of rules (a presearcher, as in Lucene Monitor).
+run on into the word), and evaluates only the rules whose hits cover the groups some clause needs
+(a bit mask per rule, built during the scan): the cost per article grows with its length and its
+hits, not with the number of rules (a presearcher, as in Lucene Monitor).
 
 Sentences and tokens are computed only for rules that need them (proximity, sentence-scoped
 exclusions, evidence of a match); enrichment facts only when a rule's term logic already holds
@@ -73,6 +74,9 @@ class _CompiledRule:
     rule: Rule
     clauses: tuple[_CompiledClause, ...]
     ignore: frozenset[int]
+    # per clause (all-of group bits, any-of group bits, min_hits): a necessary condition on the
+    # groups a rule's hits fall in, checked before any per-group work (see ``RuleSet.candidates``)
+    gates: tuple[tuple[int, int, int], ...]
 
 
 _ANY_LANGUAGE = "*"
@@ -86,7 +90,8 @@ _NON_WORD = re.compile(r"[^\w ]|_")
 _ASCII_NON_WORD = {i: " " for i in range(128) if not chr(i).isalnum() and chr(i) != " "}
 _WORD_REST = re.compile(r"[^\W_]*")
 
-Entry = dict[str, tuple[tuple[int, int], ...]]  # language -> ((rule index, term id), ...)
+# language -> ((rule index, term id, bit of the term's group), ...)
+Entry = dict[str, tuple[tuple[int, int, int], ...]]
 
 
 def scan_key(phrase: str) -> str:
@@ -119,6 +124,7 @@ class RuleSet:
             self._compiled.append(_compile_rule(rule, names))
         self.languages = frozenset(languages)
         self._term_rule = [t.rule for t in self._terms]
+        self._gates = [c.gates for c in self._compiled]
         self._automaton: Any = ahocorasick.Automaton()
         for key, per_lang in table.items():
             prefix = not key.endswith(" ")
@@ -131,12 +137,16 @@ class RuleSet:
         """Term ids per document language; ``*`` when the language is none of the rule set's."""
         common = per_lang.get(COMMON, [])
         targets = self.languages if common else per_lang.keys() - {COMMON}
-        rule = self._term_rule
+        rule, terms = self._term_rule, self._terms
         entry = {
-            lang: tuple((rule[i], i) for i in (*per_lang.get(lang, ()), *common))
+            lang: tuple(
+                (rule[i], i, 1 << terms[i].group) for i in (*per_lang.get(lang, ()), *common)
+            )
             for lang in targets
         }
-        entry[_ANY_LANGUAGE] = tuple((rule[i], i) for ids in per_lang.values() for i in ids)
+        entry[_ANY_LANGUAGE] = tuple(
+            (rule[i], i, 1 << terms[i].group) for ids in per_lang.values() for i in ids
+        )
         return entry
 
     def __len__(self) -> int:
@@ -150,8 +160,12 @@ class RuleSet:
 
     def hits(self, doc: Document) -> dict[int, list[_Hit]]:
         """Automaton hits on word boundaries, grouped by rule index (the presearch)."""
+        return self._presearch(doc)[0]
+
+    def _presearch(self, doc: Document) -> tuple[dict[int, list[_Hit]], dict[int, int]]:
+        """Hits per rule, and per rule the bits of the groups they fall in."""
         if not self.size:
-            return {}
+            return {}, {}
         folded = doc.folded
         if folded.isascii():
             scan = f" {folded.translate(_ASCII_NON_WORD)} "
@@ -159,6 +173,7 @@ class RuleSet:
             scan = f" {_NON_WORD.sub(' ', folded)} "
         lang = doc.language if doc.language in self.languages else _ANY_LANGUAGE
         by_rule: dict[int, list[_Hit]] = {}
+        masks: dict[int, int] = {}
         for last, (length, prefix, entry) in self._automaton.iter(scan):
             ids = entry.get(lang)
             if ids is None:
@@ -170,13 +185,41 @@ class RuleSet:
                 end = rest.end() if rest is not None else last
             else:
                 end = last - 1
-            for rule_index, term_id in ids:
+            for rule_index, term_id, bit in ids:
                 found = by_rule.get(rule_index)
                 if found is None:
                     by_rule[rule_index] = [(start, end, term_id)]
+                    masks[rule_index] = bit
                 else:
                     found.append((start, end, term_id))
-        return by_rule
+                    masks[rule_index] |= bit
+        return by_rule, masks
+
+    def candidates(self, doc: Document) -> list[tuple[int, list[_Hit]]]:
+        """The rules that may fire on ``doc``, in rule set order, with their hits.
+
+        A necessary condition only, and cheap: every group of some clause's all-of has a hit,
+        one of its any-of groups too, and there are at least ``min_hits`` distinct terms. With
+        many rules most rules with a hit fail it (one term of an all-of rule, one term of a
+        ``min_hits: 2`` rule) and never reach the per-group work of ``evaluate``; none-of groups,
+        proximity, ignored sentences and facts are left to ``evaluate``.
+        """
+        by_rule, masks = self._presearch(doc)
+        gates = self._gates
+        out = []
+        for rule_index, mask in masks.items():
+            hits = by_rule[rule_index]
+            for need_all, need_any, min_hits in gates[rule_index]:
+                if mask & need_all != need_all or (need_any and not mask & need_any):
+                    continue
+                # distinct term ids bound the distinct term texts a clause counts
+                if min_hits <= 1 or (
+                    len(hits) >= min_hits and len({hit[2] for hit in hits}) >= min_hits
+                ):
+                    out.append((rule_index, hits))
+                    break
+        out.sort(key=lambda c: c[0])
+        return out
 
     def evaluate(
         self, rule_index: int, hits: list[_Hit], doc: Document, facts: _LazyFacts
@@ -229,8 +272,12 @@ def _compile_rule(rule: Rule, names: dict[str, int]) -> _CompiledRule:
     def ids(groups: Sequence[str]) -> tuple[int, ...]:
         return tuple(names[g] for g in groups)
 
+    def bits(groups: Sequence[str]) -> int:
+        return sum(1 << g for g in set(ids(groups)))
+
     clauses = tuple(_CompiledClause(c, ids(c.all), ids(c.any), ids(c.none)) for c in rule.clauses)
-    return _CompiledRule(rule, clauses, frozenset(ids(rule.ignore_sentences_with)))
+    gates = tuple((bits(c.all), bits(c.any), c.min_hits) for c in rule.clauses)
+    return _CompiledRule(rule, clauses, frozenset(ids(rule.ignore_sentences_with)), gates)
 
 
 class _LazyFacts:
@@ -344,13 +391,13 @@ def match(doc: Document, ruleset: RuleSet, facts: Callable[[], Facts] | None = N
     ``facts`` is called at most once, and only when a rule with fact conditions has already
     passed its term logic. Without it, fact conditions are false.
     """
-    by_rule = ruleset.hits(doc)
-    if not by_rule:
+    candidates = ruleset.candidates(doc)
+    if not candidates:
         return []
     lazy = _LazyFacts(facts)
     out = []
-    for rule_index in sorted(by_rule):
-        found = ruleset.evaluate(rule_index, by_rule[rule_index], doc, lazy)
+    for rule_index, hits in candidates:
+        found = ruleset.evaluate(rule_index, hits, doc, lazy)
         if found is not None:
             out.append(found)
     return out
