@@ -1,0 +1,105 @@
+# ruff: noqa: E501 - one case per line reads as a table
+"""Text normalisation, table-driven: folding, sentence splitting, tokens and their offsets."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.text import Token, analyse, fold, split_sentences
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        pytest.param("", "", id="empty"),
+        pytest.param("Plain ASCII, Words.", "plain ascii, words.", id="ascii-lower"),
+        pytest.param("Déploiement", "deploiement", id="french-accents"),
+        pytest.param("Ausländische TRUPPEN", "auslandische truppen", id="german-umlaut-case"),
+        pytest.param("Straße", "straße", id="eszett-stays-one-character"),
+        pytest.param("Łódź Kraków", "łodz krakow", id="polish"),
+        pytest.param("España, NIÑO", "españa, niño", id="spanish-enye-kept"),
+        pytest.param("Ёлка Москва", "елка москва", id="cyrillic-yo"),
+        pytest.param("Йошкар-Ола", "йошкар-ола", id="cyrillic-short-i-kept"),
+        pytest.param("l’armée l‘x", "l'armee l'x", id="typographic-apostrophes"),
+        pytest.param("① ²", "1 2", id="nfkc-compatibility"),
+        pytest.param("ﬁnal", "ﬁnal", id="ligature-kept-as-nfkc-would-lengthen-it"),
+        pytest.param("İstanbul", "istanbul", id="dotted-capital-i-one-character"),
+        pytest.param("ΟΔΟΣ", "οδοσ", id="greek-no-final-sigma-context"),
+        pytest.param("Président " * 50 + "Tokaïev", "president " * 50 + "tokaiev", id="long-latin"),
+        pytest.param("Парламент " * 50 + "Ёж", "парламент " * 50 + "еж", id="long-cyrillic"),
+    ],
+)
+def test_fold(text: str, folded: str) -> None:
+    assert fold(text) == folded
+    assert len(fold(text)) == len(text)  # offsets into the folded text are offsets into the text
+
+
+def sentences(text: str) -> list[str]:
+    return [text[start:end] for start, end in split_sentences(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("", [""], id="empty-is-one-sentence"),
+        pytest.param("One. Two! Three? Four", ["One.", "Two!", "Three?", "Four"], id="terminals"),
+        pytest.param("Wait… Then it came.", ["Wait…", "Then it came."], id="ellipsis"),
+        pytest.param("He left. and came back.", ["He left. and came back."], id="lower-case-next"),
+        pytest.param("Mr. Smith arrived. Dr. Jones left.", ["Mr. Smith arrived.", "Dr. Jones left."], id="abbreviations"),
+        pytest.param("J. R. Tolkien wrote. He died.", ["J. R. Tolkien wrote.", "He died."], id="initials"),
+        pytest.param("Tools, e.g. Hammers. Nails.", ["Tools, e.g. Hammers.", "Nails."], id="dotted-abbreviation"),
+        pytest.param("Z.B. Berlin ist groß.", ["Z.B. Berlin ist groß."], id="german-abbreviation-folded"),
+        pytest.param("Dat zijn 2.030 soldaten. Ze kwamen.", ["Dat zijn 2.030 soldaten.", "Ze kwamen."], id="thousands-dot"),
+        pytest.param("Version 2.0 ships. It works.", ["Version 2.0 ships.", "It works."], id="decimal"),
+        pytest.param("He counted to 164. 12 more died.", ["He counted to 164.", "12 more died."], id="digit-starts-sentence"),
+        pytest.param('He said "Yes." Then left.', ['He said "Yes."', "Then left."], id="closing-quote"),
+        pytest.param('Ask "No." Then', ['Ask "No." Then'], id="no-is-an-abbreviation"),
+        pytest.param('It ended. "Why?" she asked.', ["It ended.", '"Why?" she asked.'], id="opening-quote"),
+        pytest.param("Il a dit « Non. » Puis.", ["Il a dit « Non. » Puis."], id="space-before-guillemet"),
+        pytest.param("Fin. —Suite ici.", ["Fin.", "—Suite ici."], id="dash-start"),
+        pytest.param("Fin. — suite ici.", ["Fin. — suite ici."], id="spaced-dash-does-not-start"),
+        pytest.param("Сказал т.е. Москва. Потом.", ["Сказал т.е. Москва.", "Потом."], id="cyrillic-abbreviation"),
+        pytest.param("Войска прибыли. Президент сказал.", ["Войска прибыли.", "Президент сказал."], id="cyrillic"),
+        pytest.param("Title\nBody text here", ["Title", "Body text here"], id="newline"),
+        pytest.param("  Padded.   Next.  ", ["Padded.", "Next."], id="stripped"),
+        pytest.param("approximately. Next.", ["approximately.", "Next."], id="long-word-not-abbreviation"),
+    ],
+)  # fmt: skip
+def test_split_sentences(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        pytest.param("", [], id="empty"),
+        pytest.param("Troops arrived.", [(0, 6, "troops"), (7, 14, "arrived")], id="folded-norms"),
+        pytest.param("l’armée d'élite", [(0, 7, "l'armee"), (8, 15, "d'elite")], id="apostrophes"),
+        pytest.param("2.030 soldaten", [(0, 1, "2"), (2, 5, "030"), (6, 14, "soldaten")], id="digits"),
+        pytest.param("  Москва, Ёж!", [(2, 8, "москва"), (10, 12, "еж")], id="cyrillic-offsets"),
+        pytest.param("peace-keeping_ops", [(0, 5, "peace"), (6, 17, "keeping_ops")], id="hyphen-underscore"),
+    ],
+)  # fmt: skip
+def test_tokens(text: str, tokens: list[tuple[int, int, str]]) -> None:
+    doc = analyse(text, "en")
+    assert [tuple(t) for t in doc.tokens] == tokens
+    assert all(isinstance(t, Token) for t in doc.tokens)
+    assert doc.token_starts == [t.start for t in doc.tokens]
+    for token in doc.tokens:
+        assert fold(text[token.start : token.end]) == token.norm
+
+
+@pytest.mark.parametrize(
+    ("offset", "token", "sentence"),
+    [
+        pytest.param(0, 0, "Troops arrived.", id="start"),
+        pytest.param(7, 1, "Troops arrived.", id="second-word"),
+        pytest.param(15, 1, "Troops arrived.", id="space-belongs-before"),
+        pytest.param(16, 2, "Dr. Jones left.", id="next-sentence"),
+        pytest.param(30, 4, "Dr. Jones left.", id="last-character"),
+    ],
+)
+def test_offsets_to_token_and_sentence(offset: int, token: int, sentence: str) -> None:
+    doc = analyse("Troops arrived. Dr. Jones left.", "en")
+    assert doc.token_index(offset) == token
+    assert doc.sentence_text(offset) == sentence
