@@ -17,6 +17,7 @@ import bisect
 import re
 import unicodedata
 from functools import cached_property
+from itertools import accumulate, repeat
 from typing import NamedTuple
 
 import simplemma
@@ -56,16 +57,37 @@ for _c in ("\u2019", "\u2018", "\u02bc"):  # typographic apostrophes fold to ASC
     _FOLD[ord(_c)] = ord("'")
 
 
+# str.translate with a mapping is fast for ASCII only until the first non-ASCII character, then
+# it costs a dict lookup per character (~300 us per 4 KB of German); folding the non-ASCII runs
+# on their own and lower-casing the ASCII ones between them is ~10x cheaper for Latin scripts.
+_NON_ASCII_RUN = re.compile(r"([^\x00-\x7f]+)")
+
+
 def fold(text: str) -> str:
     """Lower-case, NFKC and diacritics-free, with exactly one output character per input one."""
     if text.isascii():
         return text.lower()
-    return text.translate(_FOLD)
+    # a script written mostly outside ASCII (Cyrillic) has a run per word: one translate is cheaper
+    if len(text.encode("utf-8", "surrogatepass")) - len(text) > len(text) >> 3:
+        return text.translate(_FOLD)
+    parts = _NON_ASCII_RUN.split(text)  # ASCII, non-ASCII, ASCII, ..., ASCII
+    parts[0::2] = [p.lower() for p in parts[0::2]]
+    parts[1::2] = [p.translate(_FOLD) for p in parts[1::2]]
+    return "".join(parts)
 
 
-_TOKEN = re.compile(r"\w+(?:['\u2019]\w+)?")
-_BOUNDARY = re.compile(r"[.!?\u2026]+[\"'\u00bb\u201d\u2019)\]]*[ \t]+|\n")
-_NEXT_STARTS_SENTENCE = re.compile(r"[\"'\u00ab\u201e\u201c\u2018(\[\-\u2013\u2014]*[^\W\d_a-z]|\d")
+# split() with one capturing group gives [gap, token, gap, token, ..., gap] in C; the running
+# sum of their lengths gives every offset without a match object per token
+_TOKEN = re.compile(r"(\w+(?:['\u2019]\w+)?)")
+# A candidate end: terminal punctuation, closing quotes, blanks, and then what starts a sentence
+# (an upper-case letter or a digit, maybe after opening quotes or a dash); or a newline. Checking
+# the start in the pattern leaves Python only the full stops that may follow an abbreviation.
+# One leading character class lets the regex engine skip to candidates with a fast scan (half
+# the cost of an alternation); after a newline the match ends at once.
+_BOUNDARY = re.compile(
+    r"[.!?\u2026\n](?:(?<=\n)|[.!?\u2026]*[\"'\u00bb\u201d\u2019)\]]*[ \t]+"
+    r"(?=[\"'\u00ab\u201e\u201c\u2018(\[\-\u2013\u2014]*[^\W\d_a-z]|\d))"
+)
 
 # Abbreviations (folded, without the dot) after which a full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -102,12 +124,21 @@ class Document:
         self.folded = fold(text)
 
     @cached_property
+    def _token_columns(self) -> tuple[list[str], list[int], list[int]]:
+        """Folded tokens, their starts and their ends, as parallel lists."""
+        parts = _TOKEN.split(self.folded)
+        offsets = list(accumulate(map(len, parts), initial=0))
+        return parts[1::2], offsets[1:-1:2], offsets[2:-1:2]
+
+    @cached_property
     def tokens(self) -> tuple[Token, ...]:
-        return tuple(Token(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(self.folded))
+        norms, starts, ends = self._token_columns
+        # tuple.__new__ builds each Token in C: no Python-level __new__ call per token
+        return tuple(map(tuple.__new__, repeat(Token), zip(starts, ends, norms, strict=True)))
 
     @cached_property
     def token_starts(self) -> list[int]:
-        return [t.start for t in self.tokens]
+        return self._token_columns[1]
 
     def token_index(self, offset: int) -> int:
         """Index of the token that starts at or before ``offset``."""
@@ -172,32 +203,36 @@ def split_sentences(text: str, folded: str | None = None) -> tuple[tuple[int, in
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
-        if m.group() != "\n" and not _ends_sentence(text, folded, m.start(), m.end()):
+        punct, end = m.span()
+        if text[punct] == "." and not _ends_sentence(folded, punct):
             continue
-        _append_stripped(spans, text, start, m.end())
-        start = m.end()
+        _append_stripped(spans, text, start, end)
+        start = end
     _append_stripped(spans, text, start, len(text))
     return tuple(spans) if spans else ((0, len(text)),)
 
 
-def _ends_sentence(text: str, folded: str, punct: int, after: int) -> bool:
-    if not _NEXT_STARTS_SENTENCE.match(text, after):
-        return False
-    if text[punct] != ".":
+_LONGEST_ABBREVIATION = max(map(len, _ABBREVIATIONS))
+# the letters, digits and dots just before a full stop (``[^\W_]`` is exactly ``str.isalnum``)
+_WORD_BEFORE = re.compile(r"(?:[^\W_]|\.)*\Z")
+
+
+def _ends_sentence(folded: str, punct: int) -> bool:
+    """Whether the full stop at ``punct`` ends a sentence (it does not after an abbreviation)."""
+    # a word longer than every abbreviation ends the sentence whatever it is, so look no further
+    window = folded[max(0, punct - _LONGEST_ABBREVIATION - 1) : punct]
+    if len(window) > _LONGEST_ABBREVIATION and window.isalnum():
         return True
-    word_start = punct
-    while word_start > 0 and (folded[word_start - 1].isalnum() or folded[word_start - 1] == "."):
-        word_start -= 1
-    word = folded[word_start:punct]
+    found = _WORD_BEFORE.search(window)
+    word = found.group() if found is not None else ""
     if len(word) == 1 and word.isalpha():  # an initial: "J. Smith"
         return False
     return word not in _ABBREVIATIONS
 
 
 def _append_stripped(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if start < end:
-        spans.append((start, end))
+    piece = text[start:end]
+    stripped = piece.strip()
+    if stripped:
+        start += len(piece) - len(piece.lstrip())
+        spans.append((start, start + len(stripped)))
