@@ -241,3 +241,21 @@ def test_evidence_spans_are_original_slices(
 
 def test_empty_ruleset_matches_nothing() -> None:
     assert match(analyse("Troops.", "en"), RuleSet([])) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "candidate"),
+    [
+        pytest.param("alpha only", False, id="all-of-group-missing"),
+        pytest.param("alpha and beta", True, id="both-groups"),
+        pytest.param("alpha and beta and xray", True, id="none-of-left-to-evaluate"),
+        pytest.param("alpha alpha", False, id="one-term-twice-is-not-two-terms"),
+        pytest.param("alpha aleph", True, id="min-hits-distinct-terms"),
+        pytest.param("gamma one two three four beta", True, id="proximity-left-to-evaluate"),
+    ],
+)
+def test_candidates_gate_on_groups_and_distinct_terms(
+    tmp_path: Path, text: str, candidate: bool
+) -> None:
+    rs = ruleset(tmp_path, LOGIC, "[en]")
+    assert bool(rs.candidates(analyse(text, "en"))) is candidate
