@@ -5,7 +5,8 @@
 
 Each measurement starts from a fresh ``Document`` (tokens and sentences are lazy and cached per
 document, so the first enricher that needs them pays for them: ``text`` measures that cost on
-its own). Medians, because the machine is shared. Target: total < 2 ms including detection.
+its own). Medians of round-robin timings (one call per column per round), because the machine
+is shared. Target: total < 2 ms including detection.
 """
 
 from __future__ import annotations
@@ -36,13 +37,16 @@ SAMPLES = {
 }  # fmt: skip
 
 
-def median_us(fn: Callable[[], object], repeats: int) -> float:
-    times = []
+def median_us(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median µs of each function, timed round-robin (one call of each per round), so a busy
+    spell on a shared machine lands on all columns of a row alike."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e6
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) * 1e6 for name, t in times.items()}
 
 
 def fresh_document(body: str, lang: str) -> Document:
@@ -70,16 +74,19 @@ def row(enricher: Enricher, lang: str, sample: str, repeats: int) -> dict[str, f
     doc = fresh_document(article.body, lang)  # tokens and sentences already paid
     hits = enricher.countries.hits(doc)
     countries = enricher.countries
-    return {
-        "detect": median_us(partial(enricher.detect_language, article), repeats),
-        "text": median_us(partial(fresh_document, article.body, lang), repeats),
-        "countries": median_us(lambda: countries.countries(doc, countries.hits(doc)), repeats),
-        "orgs": median_us(partial(enricher.organisations.organisations, doc), repeats),
-        "people": median_us(partial(enricher.people.people, doc, hits), repeats),
-        "figures": median_us(partial(enricher.figures.figures, doc), repeats),
-        "enrich": median_us(partial(enricher.analyse, doc), repeats),
-        "total": median_us(partial(full, enricher, article), repeats),
-    }
+    return median_us(
+        {
+            "detect": partial(enricher.detect_language, article),
+            "text": partial(fresh_document, article.body, lang),
+            "countries": lambda: countries.countries(doc, countries.hits(doc)),
+            "orgs": partial(enricher.organisations.organisations, doc),
+            "people": partial(enricher.people.people, doc, hits),
+            "figures": partial(enricher.figures.figures, doc),
+            "enrich": partial(enricher.analyse, doc),
+            "total": partial(full, enricher, article),
+        },
+        repeats,
+    )
 
 
 def main() -> None:
