@@ -51,6 +51,8 @@ class Match:
 
 # (start, end, term id): plain tuples, because a frozen dataclass per hit costs a microsecond
 _Hit = tuple[int, int, int]
+# an automaton hit before it is split by rule: (start, end, ((rule, term id, bits), ...))
+_Found = tuple[int, int, tuple[tuple[int, int, int], ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +79,7 @@ class _CompiledRule:
     # per clause (all-of group bits, any-of group bits, min_hits): a necessary condition on the
     # groups a rule's hits fall in, checked before any per-group work (see ``RuleSet.candidates``)
     gates: tuple[tuple[int, int, int], ...]
+    group_count: int
 
 
 _ANY_LANGUAGE = "*"
@@ -90,7 +93,7 @@ _NON_WORD = re.compile(r"[^\w ]|_")
 _ASCII_NON_WORD = {i: " " for i in range(128) if not chr(i).isalnum() and chr(i) != " "}
 _WORD_REST = re.compile(r"[^\W_]*")
 
-# language -> ((rule index, term id, bit of the term's group), ...)
+# language -> ((rule index, term id, the term's bits in its rule's mask), ...)
 Entry = dict[str, tuple[tuple[int, int, int], ...]]
 
 
@@ -125,6 +128,13 @@ class RuleSet:
         self.languages = frozenset(languages)
         self._term_rule = [t.rule for t in self._terms]
         self._gates = [c.gates for c in self._compiled]
+        # a term's bits in its rule's mask: its group's, and one of its own above the rule's groups
+        first_term: dict[int, int] = {}
+        self._term_bits = []
+        for term_id, ref in enumerate(self._terms):
+            position = term_id - first_term.setdefault(ref.rule, term_id)
+            shift = self._compiled[ref.rule].group_count + position
+            self._term_bits.append((1 << ref.group) | (1 << shift))
         self._automaton: Any = ahocorasick.Automaton()
         for key, per_lang in table.items():
             prefix = not key.endswith(" ")
@@ -137,15 +147,13 @@ class RuleSet:
         """Term ids per document language; ``*`` when the language is none of the rule set's."""
         common = per_lang.get(COMMON, [])
         targets = self.languages if common else per_lang.keys() - {COMMON}
-        rule, terms = self._term_rule, self._terms
+        rule, bits = self._term_rule, self._term_bits
         entry = {
-            lang: tuple(
-                (rule[i], i, 1 << terms[i].group) for i in (*per_lang.get(lang, ()), *common)
-            )
+            lang: tuple((rule[i], i, bits[i]) for i in (*per_lang.get(lang, ()), *common))
             for lang in targets
         }
         entry[_ANY_LANGUAGE] = tuple(
-            (rule[i], i, 1 << terms[i].group) for ids in per_lang.values() for i in ids
+            (rule[i], i, bits[i]) for ids in per_lang.values() for i in ids
         )
         return entry
 
@@ -160,20 +168,24 @@ class RuleSet:
 
     def hits(self, doc: Document) -> dict[int, list[_Hit]]:
         """Automaton hits on word boundaries, grouped by rule index (the presearch)."""
-        return self._presearch(doc)[0]
+        found, masks = self._presearch(doc)
+        return _group_hits(found, masks.keys())
 
-    def _presearch(self, doc: Document) -> tuple[dict[int, list[_Hit]], dict[int, int]]:
-        """Hits per rule, and per rule the bits of the groups they fall in."""
+    def _presearch(self, doc: Document) -> tuple[list[_Found], dict[int, int]]:
+        """Every automaton hit on word boundaries, and per rule the bits of its hit groups and
+        terms. Per (hit, rule) only an int is or-ed in: the hits are grouped by rule later, and
+        only for the few rules that pass the gate."""
         if not self.size:
-            return {}, {}
+            return [], {}
         folded = doc.folded
         if folded.isascii():
             scan = f" {folded.translate(_ASCII_NON_WORD)} "
         else:
             scan = f" {_NON_WORD.sub(' ', folded)} "
         lang = doc.language if doc.language in self.languages else _ANY_LANGUAGE
-        by_rule: dict[int, list[_Hit]] = {}
+        found: list[_Found] = []
         masks: dict[int, int] = {}
+        get = masks.get
         for last, (length, prefix, entry) in self._automaton.iter(scan):
             ids = entry.get(lang)
             if ids is None:
@@ -185,41 +197,37 @@ class RuleSet:
                 end = rest.end() if rest is not None else last
             else:
                 end = last - 1
-            for rule_index, term_id, bit in ids:
-                found = by_rule.get(rule_index)
-                if found is None:
-                    by_rule[rule_index] = [(start, end, term_id)]
-                    masks[rule_index] = bit
-                else:
-                    found.append((start, end, term_id))
-                    masks[rule_index] |= bit
-        return by_rule, masks
+            found.append((start, end, ids))
+            for rule_index, _, bits in ids:
+                masks[rule_index] = get(rule_index, 0) | bits
+        return found, masks
 
     def candidates(self, doc: Document) -> list[tuple[int, list[_Hit]]]:
         """The rules that may fire on ``doc``, in rule set order, with their hits.
 
         A necessary condition only, and cheap: every group of some clause's all-of has a hit,
-        one of its any-of groups too, and there are at least ``min_hits`` distinct terms. With
+        one of its any-of groups too, and at least ``min_hits`` distinct terms have hits. With
         many rules most rules with a hit fail it (one term of an all-of rule, one term of a
         ``min_hits: 2`` rule) and never reach the per-group work of ``evaluate``; none-of groups,
         proximity, ignored sentences and facts are left to ``evaluate``.
         """
-        by_rule, masks = self._presearch(doc)
-        gates = self._gates
-        out = []
+        found, masks = self._presearch(doc)
+        gates, compiled = self._gates, self._compiled
+        chosen = []
         for rule_index, mask in masks.items():
-            hits = by_rule[rule_index]
             for need_all, need_any, min_hits in gates[rule_index]:
                 if mask & need_all != need_all or (need_any and not mask & need_any):
                     continue
-                # distinct term ids bound the distinct term texts a clause counts
-                if min_hits <= 1 or (
-                    len(hits) >= min_hits and len({hit[2] for hit in hits}) >= min_hits
+                # distinct term ids (the bits above the groups) bound the distinct term texts
+                if min_hits <= 1 or (mask >> compiled[rule_index].group_count).bit_count() >= (
+                    min_hits
                 ):
-                    out.append((rule_index, hits))
+                    chosen.append(rule_index)
                     break
-        out.sort(key=lambda c: c[0])
-        return out
+        if not chosen:
+            return []
+        by_rule = _group_hits(found, chosen)
+        return [(rule_index, by_rule[rule_index]) for rule_index in sorted(chosen)]
 
     def evaluate(
         self, rule_index: int, hits: list[_Hit], doc: Document, facts: _LazyFacts
@@ -263,6 +271,17 @@ class RuleSet:
         return tuple(out)
 
 
+def _group_hits(found: list[_Found], rules: Iterable[int]) -> dict[int, list[_Hit]]:
+    """The hits of ``rules``, per rule, in scan order."""
+    by_rule: dict[int, list[_Hit]] = {rule_index: [] for rule_index in rules}
+    for start, end, ids in found:
+        for rule_index, term_id, _ in ids:
+            hits = by_rule.get(rule_index)
+            if hits is not None:
+                hits.append((start, end, term_id))
+    return by_rule
+
+
 def _keys(key: str) -> tuple[str, ...]:
     # a lemma term carries its forms, "\x1f"-separated
     return tuple(k for k in key.split("\x1f") if k)
@@ -277,7 +296,8 @@ def _compile_rule(rule: Rule, names: dict[str, int]) -> _CompiledRule:
 
     clauses = tuple(_CompiledClause(c, ids(c.all), ids(c.any), ids(c.none)) for c in rule.clauses)
     gates = tuple((bits(c.all), bits(c.any), c.min_hits) for c in rule.clauses)
-    return _CompiledRule(rule, clauses, frozenset(ids(rule.ignore_sentences_with)), gates)
+    ignore = frozenset(ids(rule.ignore_sentences_with))
+    return _CompiledRule(rule, clauses, ignore, gates, len(rule.groups))
 
 
 class _LazyFacts:
