@@ -100,20 +100,22 @@ class WorkerProcess:
         )
         log.close()
 
-    async def wait_ready(self, within: float = 90.0) -> None:
+    def wait_until_ready(self, within: float = 90.0) -> None:
         """Until ``/readyz`` answers 200; fails with the worker's log when it does not."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             assert self.process is not None
             if self.process.poll() is not None:
-                raise AssertionError(
-                    f"worker exited with {self.process.returncode}:\n{self.tail()}"
-                )
-            status, _ = await asyncio.to_thread(self.get, "/readyz")
-            if status == 200:
+                code = self.process.returncode
+                raise AssertionError(f"worker exited with {code}:\n{self.tail()}")
+            if self.get("/readyz")[0] == 200:
                 return
-            await asyncio.sleep(0.5)
+            time.sleep(0.5)
         raise AssertionError(f"worker not ready within {within} s:\n{self.tail()}")
+
+    async def wait_ready(self, within: float = 90.0) -> None:
+        """``wait_until_ready`` without blocking the event loop."""
+        await asyncio.to_thread(self.wait_until_ready, within)
 
     def get(self, path: str) -> tuple[int, str]:
         try:

@@ -10,21 +10,18 @@ dismissal of a government; they share the location and the people, not the text)
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from monitor.producer import produce_files
 from monitor.settings import Settings
-from tests.worker_support import Topics, WorkerProcess, _partitions
+from tests.worker_support import Record, Topics, WorkerProcess, read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 
@@ -87,28 +84,6 @@ async def _produce(worker: WorkerProcess, tmp_path: Path, *articles: dict[str, s
     assert await produce_files(settings, worker.topics.articles, [path], raw=False) == len(articles)
 
 
-async def _read_all(bootstrap: str, topic: str) -> list[dict[str, Any]]:
-    """Every alert on ``topic`` up to its end offsets now (``read_topic`` waits for a count)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    out: list[dict[str, Any]] = []
-    try:
-        await consumer.start()
-        partitions = await _partitions(consumer, topic, within=30)
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        deadline = time.monotonic() + 30
-        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
-            assert time.monotonic() < deadline, f"could not read {topic} to its end"
-            batch = await consumer.getmany(*tps, timeout_ms=200)
-            for messages in batch.values():
-                out.extend(json.loads(m.value or b"null") for m in messages)
-    finally:
-        await consumer.stop()
-    return out
-
-
 async def _alerts_for(
     worker: WorkerProcess, article_ids: set[str], *, count: int, settle: float = 0.0
 ) -> list[dict[str, Any]]:
@@ -117,37 +92,22 @@ async def _alerts_for(
     Other tests' articles may share the topic, hence the filter; ``settle`` s more then show
     any alert that should not have come.
     """
-    deadline = time.monotonic() + 90
-    while True:
-        alerts = await _read_all(worker.bootstrap, worker.topics.alerts)
-        ours = [a for a in alerts if a["article_id"] in article_ids]
-        if len(ours) >= count:
-            break
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"{len(ours)} of {count} alerts for {article_ids}:\n{worker.tail()}"
-            )
-        await asyncio.sleep(0.5)
-    if settle:
-        await asyncio.sleep(settle)
-        alerts = await _read_all(worker.bootstrap, worker.topics.alerts)
-        ours = [a for a in alerts if a["article_id"] in article_ids]
-    return ours
 
+    def ours(records: list[Record]) -> list[dict[str, Any]]:
+        alerts = (json.loads(r.value or b"null") for r in records)
+        return [a for a in alerts if a["article_id"] in article_ids]
 
-def _ready(worker: WorkerProcess, within: float = 90.0) -> None:
-    """``wait_ready`` without an event loop (module-scoped fixtures are synchronous)."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        assert worker.process is not None
-        if worker.process.poll() is not None:
-            raise AssertionError(
-                f"worker exited with {worker.process.returncode}:\n{worker.tail()}"
-            )
-        if worker.get("/readyz")[0] == 200:
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"worker not ready within {within} s:\n{worker.tail()}")
+    records = await read_topic(
+        worker.bootstrap,
+        worker.topics.alerts,
+        within=90,
+        settle=settle,
+        until=lambda records: len(ours(records)) >= count,
+    )
+    found = ours(records)
+    if len(found) < count:
+        raise AssertionError(f"{len(found)} of {count} alerts for {article_ids}:\n{worker.tail()}")
+    return found
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +118,7 @@ def story_worker(
     topics = Topics(f"t.stories.{uuid.uuid4().hex[:8]}")
     log = tmp_path_factory.mktemp("stories") / "worker.log"
     with WorkerProcess(kafka_bootstrap, topics, log) as worker:
-        _ready(worker)
+        worker.wait_until_ready()
         yield worker
         assert worker.terminate(within=60) == 0, worker.tail()
 
