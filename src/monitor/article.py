@@ -6,6 +6,7 @@ The format is documented as JSON Schema in ``docs/schemas/article.schema.json`` 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Annotated
 
@@ -78,3 +79,15 @@ def article_from_text(text: str, *, article_id: str, source: str = "file") -> Ar
         source=source,
         published_at=published,
     )
+
+
+def is_json_lines(data: bytes) -> bool:
+    """Whether a file's content is JSON-lines articles (else it is one plain-text article)."""
+    return data.lstrip().startswith(b"{")
+
+
+def article_from_file(data: bytes, stem: str) -> Article:
+    """A plain-text file as one article; its id is stable for the same name and content."""
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    text = data.decode("utf-8", errors="replace")
+    return article_from_text(text, article_id=f"{stem}-{digest}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import sys
@@ -26,7 +25,7 @@ import msgspec
 
 from monitor import __version__
 from monitor.alert import Alert, encode_alert
-from monitor.article import Article, article_from_text, parse_article
+from monitor.article import Article, article_from_file, is_json_lines, parse_article
 from monitor.errors import (
     ConfigError,
     InvalidArticle,
@@ -129,7 +128,7 @@ def _read_articles(name: str, settings: Settings) -> Iterator[Article | InvalidA
         except OSError as exc:
             raise ConfigError("FILE", f"cannot read {name}: {exc.strerror}") from exc
         stem = path.stem
-    if data.lstrip().startswith(b"{"):
+    if is_json_lines(data):
         for line in data.splitlines():
             if line.strip():
                 try:
@@ -137,8 +136,7 @@ def _read_articles(name: str, settings: Settings) -> Iterator[Article | InvalidA
                 except InvalidArticle as exc:
                     yield exc
         return
-    digest = hashlib.sha256(data).hexdigest()[:12]
-    yield article_from_text(data.decode("utf-8", errors="replace"), article_id=f"{stem}-{digest}")
+    yield article_from_file(data, stem)
 
 
 def _cmd_produce(args: argparse.Namespace, settings: Settings) -> int:

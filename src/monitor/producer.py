@@ -12,7 +12,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from monitor.article import article_from_text, encode_article, parse_article
+from monitor.article import article_from_file, encode_article, is_json_lines, parse_article
 from monitor.errors import InvalidArticle, PublishError
 from monitor.settings import Settings
 
@@ -21,7 +21,7 @@ def messages(files: Iterable[Path], *, raw: bool, max_bytes: int) -> Iterator[tu
     """(key, value) pairs, in file order. Raises ``InvalidArticle`` naming file and line."""
     for path in files:
         data = path.read_bytes()
-        if path.suffix in (".jsonl", ".ndjson") or data.lstrip().startswith(b"{"):
+        if path.suffix in (".jsonl", ".ndjson") or is_json_lines(data):
             for number, line in enumerate(data.splitlines(), start=1):
                 if not line.strip():
                     continue
@@ -34,8 +34,7 @@ def messages(files: Iterable[Path], *, raw: bool, max_bytes: int) -> Iterator[tu
                     raise InvalidArticle(exc.reason, f"{path}:{number}: {exc.detail}") from exc
                 yield article.id.encode(), line
         else:
-            digest = hashlib.sha256(data).hexdigest()[:12]
-            article = article_from_text(data.decode("utf-8"), article_id=f"{path.stem}-{digest}")
+            article = article_from_file(data, path.stem)
             yield article.id.encode(), encode_article(article)
 
 
