@@ -41,6 +41,8 @@ class Article(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=F
 
 
 _decoder = msgspec.json.Decoder(Article)
+_syntax = msgspec.json.Decoder(msgspec.Raw)
+_TOO_DEEP = "JSON nested too deeply to decode"
 _encoder = msgspec.json.Encoder()
 
 
@@ -55,12 +57,32 @@ def parse_article(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Article:
     try:
         article = _decoder.decode(raw)
     except msgspec.ValidationError as exc:
-        raise InvalidArticle("invalid_schema", str(exc)) from exc
+        raise _schema_error(raw, str(exc)) from exc
     except msgspec.DecodeError as exc:
         raise InvalidArticle("not_json", str(exc)) from exc
+    except RecursionError as exc:
+        # An unknown field nested past the interpreter's recursion limit (msgspec skips it
+        # recursively). Not an article, and never an exception that would stop the stream.
+        raise InvalidArticle("invalid_schema", _TOO_DEEP) from exc
     if not article.text.strip() and not article.title.strip():
         raise InvalidArticle("empty", "both title and text are empty")
     return article
+
+
+def _schema_error(raw: bytes, problem: str) -> InvalidArticle:
+    """``invalid_schema``, unless the bytes are not JSON at all.
+
+    The typed decoder stops at the first value of the wrong type (``0:`` fails as "expected
+    object, got int"), so whether the rest is JSON is still open; the ``Raw`` decoder checks the
+    syntax of the whole message without building objects.
+    """
+    try:
+        _syntax.decode(raw)
+    except msgspec.DecodeError as exc:
+        return InvalidArticle("not_json", str(exc))
+    except RecursionError:
+        return InvalidArticle("invalid_schema", f"{problem}; {_TOO_DEEP}")
+    return InvalidArticle("invalid_schema", problem)
 
 
 def encode_article(article: Article) -> bytes:
