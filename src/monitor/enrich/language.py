@@ -1,9 +1,11 @@
 """Language detection: lingua, restricted to the configured languages, low-accuracy mode.
 
 Low-accuracy mode loads in ~0.2 s and a few MB (high accuracy: ~2 s, ~580 MB) and is reliable on
-the few hundred characters of a title and lead, which is all we give it (``SAMPLE_CHARS``): the
-cost grows with the text, the answer does not. Models are preloaded at startup so the first
-article does not pay for them.
+the first few hundred characters of a title and lead, which is all we give it (``SAMPLE_CHARS``):
+the cost grows with the text (~1.2 µs a character), the answer does not. On the 273 articles of
+``eval/`` (nine languages), 150, 250, 600 characters and whole texts all gave 273 right answers,
+the lowest confidence 0.97 at 150 characters and 1.0 from 200 on; 250 costs ~0.3 ms where 600
+cost ~0.65 ms. Models are preloaded at startup so the first article does not pay for them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from lingua import IsoCode639_1, Language, LanguageDetectorBuilder
 from monitor.alert import LanguageInfo
 from monitor.errors import ConfigError
 
-SAMPLE_CHARS = 600
+SAMPLE_CHARS = 250
 UNDETERMINED = "und"
 
 

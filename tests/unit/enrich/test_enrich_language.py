@@ -7,6 +7,7 @@ import pytest
 
 from monitor.article import Article
 from monitor.enrich import Enricher
+from monitor.enrich.language import SAMPLE_CHARS
 
 
 def _article(title: str, text: str, declared: str | None) -> Article:
@@ -50,3 +51,16 @@ def test_detect_language(
 def test_no_letters_falls_back_to_declared(enricher: Enricher) -> None:
     info = enricher.detect_language(_article("", "2024 - 12 - 31", "de"))
     assert (info.code, info.confidence) == ("de", 0.0)
+
+
+def test_only_the_lead_is_read(enricher: Enricher) -> None:
+    """Detection reads a bounded prefix (title and lead): a long tail in another language,
+    which would outweigh the lead if the whole text were read, does not change the answer."""
+    lead = "De regering heeft dinsdag verklaard dat de soldaten het land deze week verlaten. " * 4
+    tail = (
+        "The government said on Tuesday that the soldiers would leave the country this week. " * 40
+    )
+    assert len(lead) >= SAMPLE_CHARS
+    info = enricher.detect_language(_article("Troepen trekken zich terug", lead + tail, None))
+    assert info.code == "nl"
+    assert info.confidence > 0.5
