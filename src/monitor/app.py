@@ -31,6 +31,7 @@ from monitor.pipeline import Finding
 from monitor.runtime import Runtime
 from monitor.settings import Settings
 from monitor.severity import assess
+from monitor.topics import record_limit
 from monitor.transport import broker_url
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
         broker_rebalance_timeout=max(session * 2, 10.0),
         consumer_auto_offset_reset="earliest",
         producer_max_request_size=max(settings.max_article_bytes * 2, 1 << 20),
+        # Per partition. A record over it may come back cut short, which aiokafka reports as
+        # RecordTooLargeError and skips: it must hold the largest record the topics take.
+        consumer_max_fetch_size=record_limit(settings),
         web_enabled=True,
         web_port=settings.web_port,
         web_bind=settings.web_host,

@@ -8,13 +8,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 
 from monitor.article import article_from_file, encode_article, is_json_lines, parse_article
 from monitor.errors import InvalidArticle, PublishError
 from monitor.settings import Settings
+from monitor.topics import record_limit
 
 
 def messages(files: Iterable[Path], *, raw: bool, max_bytes: int) -> Iterator[tuple[bytes, bytes]]:
@@ -39,21 +41,36 @@ def messages(files: Iterable[Path], *, raw: bool, max_bytes: int) -> Iterator[tu
 
 
 async def produce_files(settings: Settings, topic: str, files: Iterable[Path], *, raw: bool) -> int:
-    """Send every message and wait until the broker acknowledged all of them."""
+    """Send every message and wait until the broker acknowledged all of them.
+
+    A message larger than the topics take (``record_limit``, or a lower ``max.message.bytes`` on
+    an existing topic) raises ``PublishError`` naming its size; it is never dropped quietly.
+    """
+    limit = record_limit(settings)
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         acks="all",
         enable_idempotence=True,
-        max_request_size=max(settings.max_article_bytes * 6, 1 << 20),
+        # Refused here, before sending, if over the limit monitor creates its topics with.
+        max_request_size=limit,
     )
+    pending: list[tuple[int, Any]] = []
+    size = 0
     try:
         await producer.start()
-        pending = [
-            await producer.send(topic, value=value, key=key)
-            for key, value in messages(files, raw=raw, max_bytes=settings.max_article_bytes)
-        ]
-        for future in pending:
+        for key, value in messages(files, raw=raw, max_bytes=settings.max_article_bytes):
+            size = len(value)
+            pending.append((size, await producer.send(topic, value=value, key=key)))
+        for sent_size, future in pending:
+            size = sent_size  # names the message if the broker refuses it
             await future
+    except MessageSizeTooLargeError as exc:
+        raise PublishError(
+            f"producing to {topic}: a message of {size} bytes is larger than the topic accepts "
+            f"(monitor's record limit is {limit} bytes; an existing topic's max.message.bytes "
+            "may be lower)",
+            retriable=False,
+        ) from exc
     except KafkaError as exc:
         raise PublishError(f"producing to {topic}: {exc}", retriable=exc.retriable) from exc
     finally:

@@ -37,6 +37,31 @@ _INVALID_PARTITIONS = 37
 _INVALID_REPLICATION = 38
 
 
+# Kafka's own default (broker ``message.max.bytes``) is 1 MB: less than one article may be.
+RECORD_LIMIT_FLOOR = 16 * 1024 * 1024
+
+
+def record_limit(settings: Settings) -> int:
+    """The largest record (bytes) the articles topic and its dead-letter topic accept.
+
+    Larger than ``MONITOR_MAX_ARTICLE_BYTES`` on purpose: an article too large to process still
+    reaches the worker and is dead-lettered with the reason ``too_large``; only a record over this
+    limit is refused, at the producer (``monitor produce`` fails naming the size). The worker's
+    consumer fetches records up to this size and ``monitor produce`` sends them.
+    """
+    return max(RECORD_LIMIT_FLOOR, 2 * settings.max_article_bytes)
+
+
+def topic_configs(settings: Settings) -> dict[str, dict[str, str]]:
+    """Topic-level configs set when ``ensure_topics`` creates a topic (existing ones keep theirs).
+
+    The size limit is a topic config rather than a broker one, so monitor's topics take large
+    articles on any broker without raising the limit for every other topic there.
+    """
+    limit = {"max.message.bytes": str(record_limit(settings))}
+    return {settings.topic_articles: dict(limit), settings.topic_articles_dlq: dict(limit)}
+
+
 def topic_plan(settings: Settings) -> dict[str, int]:
     """Every topic monitor owns, with its partition count."""
     names = (
@@ -53,9 +78,13 @@ async def ensure_topics(
     topics: Mapping[str, int],
     replication: int,
     *,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
     request_timeout: float = 30.0,
 ) -> None:
     """Create the missing ``topics`` (name -> partitions); check the partitions of existing ones.
+
+    ``configs`` (name -> topic configs, e.g. ``topic_configs(settings)``) apply to topics this call
+    creates.
 
     Returns once every topic has a leader for each partition, so producers can write at once.
     Raises ``ConfigError`` naming the topic if an existing topic has a different partition count,
@@ -71,7 +100,7 @@ async def ensure_topics(
     try:
         async with asyncio.timeout(request_timeout):
             await admin.start()
-            created = await _ensure(admin, topics, replication)
+            created = await _ensure(admin, topics, replication, configs or {})
             if created:
                 await _wait_until_served(bootstrap, created)
     except KafkaError as exc:
@@ -87,13 +116,21 @@ async def ensure_topics(
         await admin.close()
 
 
-async def _ensure(admin: Any, topics: Mapping[str, int], replication: int) -> dict[str, int]:
+async def _ensure(
+    admin: Any,
+    topics: Mapping[str, int],
+    replication: int,
+    configs: Mapping[str, Mapping[str, str]],
+) -> dict[str, int]:
     """Create what is missing; return the topics this call created."""
     existing = await _partition_counts(admin, list(topics))
     _check_counts(existing, topics)
     missing = [name for name in topics if name not in existing]
     if missing:
-        new = [NewTopic(name, topics[name], replication) for name in missing]
+        new = [
+            NewTopic(name, topics[name], replication, topic_configs=dict(configs.get(name, {})))
+            for name in missing
+        ]
         response = await admin.create_topics(new)
         for result in response.to_object()["topic_errors"]:
             _check_created(result, topics, replication)

@@ -19,7 +19,7 @@ from monitor.logs import configure_logging
 from monitor.pipeline import Pipeline
 from monitor.runtime import Runtime
 from monitor.settings import Settings
-from monitor.topics import ensure_topics, topic_plan
+from monitor.topics import ensure_topics, topic_configs, topic_plan
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,10 @@ def run_worker(settings: Settings, environ: Mapping[str, str]) -> int:
         log.info("subscriptions loaded: %d", len(subscriptions))
     asyncio.run(
         ensure_topics(
-            settings.kafka_bootstrap_servers, topic_plan(settings), settings.topic_replication
+            settings.kafka_bootstrap_servers,
+            topic_plan(settings),
+            settings.topic_replication,
+            configs=topic_configs(settings),
         )
     )
     runtime = Runtime(settings, pipeline, subscriptions=subscriptions)
