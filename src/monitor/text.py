@@ -140,6 +140,15 @@ class Document:
     def token_starts(self) -> list[int]:
         return self._token_columns[1]
 
+    @cached_property
+    def token_ends(self) -> list[int]:
+        return self._token_columns[2]
+
+    @cached_property
+    def token_norms(self) -> list[str]:
+        """``token.norm`` of every token, without building the tokens."""
+        return self._token_columns[0]
+
     def token_index(self, offset: int) -> int:
         """Index of the token that starts at or before ``offset``."""
         return max(0, bisect.bisect_right(self.token_starts, offset) - 1)

@@ -18,6 +18,7 @@ van Askar Mamin* ... *de laan uitgestuurd*); see the data file for where a marke
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -65,6 +66,7 @@ _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*|[^\w\s]")
 _NEXT_WORD = re.compile(r"[ \t\u00a0]+([^\W\d_][\w'\u2019-]*)")
 # Between a status marker and the role: spaces and at most one word ("the new Kazakh premier").
 _MARKER_GAP = re.compile(r"[ \t\u00a0]+(?:[^\W\d_][\w'\u2019]*[ \t\u00a0]+)?")
+_BLANKS = " \t\u00a0"
 _CLAUSE_END = ",;:"
 STATUSES: tuple[PersonStatus, ...] = ("new", "former", "dismissed")
 # One mention with several markers: the successor named in a sentence about a dismissal is
@@ -88,6 +90,18 @@ def name_key(name: str) -> str:
         skeleton = pattern.sub(replacement, skeleton)
     key = _KEYS[name] = skeleton or fold(word)
     return key
+
+
+class _Markers:
+    """Status markers of one article in text order, with their starts and ends for bisecting
+    (the hits do not overlap, so both are sorted)."""
+
+    def __init__(self, hits: list[Hit[PersonStatus]]) -> None:
+        self.hits = hits
+        self.starts = [h.start for h in hits]
+        self.ends = [h.end for h in hits]
+        self.dismissed = [h for h in hits if h.value == "dismissed"]
+        self.dismissed_starts = [h.start for h in self.dismissed]
 
 
 class _Found(NamedTuple):
@@ -188,7 +202,7 @@ class PeopleFinder:
         country_at = {h.start: h for h in countries}
         country_ending = {h.end: h for h in countries}
         groups: dict[str, _Group] = {}
-        markers: list[Hit[PersonStatus]] | None = None
+        markers: _Markers | None = None
         for role_hit in lang.roles.find(doc.text, doc.folded):
             country = self._country_before(doc.text, role_hit.start, country_ending)
             found = self._name_after(doc, role_hit.end, role_hit.value, country_at, country)
@@ -205,7 +219,7 @@ class PeopleFinder:
                 group.name = name
             group.country = group.country or found.country
             if markers is None:
-                markers = lang.statuses.find(doc.text, doc.folded)
+                markers = _Markers(lang.statuses.find(doc.text, doc.folded))
             status = self._status(doc, lang, role_hit, found, markers)
             if status is not None and (
                 group.status is None or _PRECEDENCE.index(status) < _PRECEDENCE.index(group.status)
@@ -234,7 +248,7 @@ class PeopleFinder:
         lang: _Language,
         role: Hit[str],
         person: _Found,
-        markers: list[Hit[PersonStatus]],
+        markers: _Markers,
     ) -> PersonStatus | None:
         """``new``/``former``/``dismissed`` from the markers next to the role or in its clause."""
         text, folded = doc.text, doc.folded
@@ -244,19 +258,32 @@ class PeopleFinder:
             if start >= 0 and folded[start : role.start] == prefix:
                 if start == 0 or not folded[start - 1].isalnum():
                     found.add(status)
-        clause = self._clause(doc, min(role.start, person.start), max(role.end, person.end))
-        for hit in markers:
-            if hit.end <= role.start and _MARKER_GAP.fullmatch(text, hit.end, role.start):
+        hits = markers.hits
+        # Right before the role, with blanks and at most one word between (``_MARKER_GAP``): only
+        # markers ending in that stretch can qualify, and the markers are bisected to it.
+        for k in range(bisect_left(markers.ends, _gap_start(text, role.start)), len(hits)):
+            hit = hits[k]
+            if hit.end > role.start:
+                break
+            if _MARKER_GAP.fullmatch(text, hit.end, role.start):
                 found.add(hit.value)
-            elif hit.start >= role.end and not text[role.end : hit.start].strip(" \t\u00a0"):
-                found.add(hit.value)
-            elif (
-                hit.value == "dismissed"
-                and role.value in self._dismissable
-                and clause[0] <= hit.start
-                and hit.end <= clause[1]
-            ):
-                found.add(hit.value)
+        # Right after the role, blanks only between.
+        reach = role.end + _blank_run(text, role.end)
+        for k in range(bisect_left(markers.starts, role.end), len(hits)):
+            hit = hits[k]
+            if hit.start > reach:
+                break
+            found.add(hit.value)
+        # A dismissal anywhere in the clause, for roles that can be dismissed.
+        if markers.dismissed and role.value in self._dismissable:
+            lo, hi = self._clause(doc, min(role.start, person.start), max(role.end, person.end))
+            dismissed = markers.dismissed
+            for k in range(bisect_left(markers.dismissed_starts, lo), len(dismissed)):
+                hit = dismissed[k]
+                if hit.start >= hi:
+                    break
+                if hit.end <= hi:
+                    found.add(hit.value)
         return next((s for s in _PRECEDENCE if s in found), None)
 
     @staticmethod
@@ -389,12 +416,46 @@ class PeopleFinder:
     def _bare_mentions(doc: Document, groups: dict[str, _Group]) -> None:
         """Later mentions of a known surname on its own ("Tokajev meldde toen")."""
         surnames = {fold(g.name.split()[-1]): key for key, g in groups.items()}
+        norms = doc.token_norms
+        found = [i for i, norm in enumerate(norms) if norm in surnames]
+        if not found:
+            return
+        text, starts, ends = doc.text, doc.token_starts, doc.token_ends
         seen = {m.span.start for g in groups.values() for m in g.mentions}
-        for token in doc.tokens:
-            key = surnames.get(token.norm)
-            if key is None or not doc.text[token.start].isupper():
+        # token starts inside a mention of the person: those tokens are part of a longer name
+        covered: dict[str, set[int]] = {}
+        for key, group in groups.items():
+            inside = covered[key] = set()
+            for m in set(group.mentions):
+                lo = bisect_left(starts, m.span.start)
+                inside.update(starts[lo : bisect_left(starts, m.span.end, lo)])
+        for i in found:
+            start = starts[i]
+            key = surnames[norms[i]]
+            if not text[start].isupper() or start in covered[key] or start in seen:
                 continue
-            covered = any(m.span.start <= token.start < m.span.end for m in groups[key].mentions)
-            if not covered and token.start not in seen:
-                surface = doc.text[token.start : token.end]
-                groups[key].mentions.append(Mention(surface, Span(token.start, token.end)))
+            end = ends[i]
+            groups[key].mentions.append(Mention(text[start:end], Span(start, end)))
+
+
+def _gap_start(text: str, pos: int) -> int:
+    """Where a stretch of blanks, one word and blanks ending at ``pos`` may start at the
+    earliest: no text before it can match ``_MARKER_GAP`` up to ``pos``."""
+    a = pos
+    while a > 0 and text[a - 1] in _BLANKS:
+        a -= 1
+    b = a
+    while b > 0 and (text[b - 1].isalnum() or text[b - 1] in "_'\u2019"):
+        b -= 1
+    c = b
+    while c > 0 and text[c - 1] in _BLANKS:
+        c -= 1
+    return c
+
+
+def _blank_run(text: str, pos: int) -> int:
+    """How many blanks (spaces, tabs, no-break spaces) start at ``pos``."""
+    end = pos
+    while end < len(text) and text[end] in _BLANKS:
+        end += 1
+    return end - pos

@@ -112,27 +112,30 @@ class SurfaceMatcher(Generic[T]):
         if not self._entries:
             return []
         size = len(folded)
+        max_extra = self._max_extra
         candidates: list[Hit[T]] = []
+        append = candidates.append
         for last, entries in self._automaton.iter(folded):
             end = last + 1
-            for entry in entries:
-                start = end - entry.length
-                if start > 0 and folded[start - 1].isalnum():
+            for value, length, case, stem in entries:
+                start = end - length
+                if start and folded[start - 1].isalnum():
                     continue
                 stop = end
-                if entry.stem:
+                if stem:
                     while stop < size and folded[stop].isalnum():
                         stop += 1
-                    if stop - end > self._max_extra:
+                    if stop - end > max_extra:
                         continue
                 elif end < size and folded[end].isalnum():
                     continue
-                if not _case_ok(text[start:stop], entry.case):
+                if case and not _case_ok(text[start:stop], case):
                     continue
-                candidates.append(Hit(start, stop, entry.value))
+                # tuple.__new__ builds the named tuple in C (no Python-level __new__ call)
+                append(tuple.__new__(Hit, (start, stop, value)))
         if len(candidates) < 2:
             return candidates
-        candidates.sort(key=lambda h: (h.start, h.start - h.end))
+        candidates.sort(key=_leftmost_longest)
         out: list[Hit[T]] = []
         reach = -1
         for hit in candidates:
@@ -140,6 +143,10 @@ class SurfaceMatcher(Generic[T]):
                 out.append(hit)
                 reach = hit.end
         return out
+
+
+def _leftmost_longest(hit: Hit[T]) -> tuple[int, int]:
+    return hit.start, hit.start - hit.end
 
 
 class WordSet:
