@@ -47,5 +47,9 @@ bench: install
 	$(PY) bench/match.py
 	$(PY) bench/enrich.py
 
+# Articles through Kafka, the worker(s) and a webhook; e.g. make bench-e2e ARGS="--quick --profile".
+bench-e2e: install kafka
+	$(PY) -m bench.e2e $(ARGS)
+
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
