@@ -77,7 +77,11 @@ class ReceivedRequest:
 
 
 class Receiver:
-    """An aiohttp server on ``host`` (a free port by default). ``stop()`` is safe twice."""
+    """An aiohttp server on ``host`` (a free port by default). ``stop()`` is safe twice.
+
+    ``start()`` again after ``stop()`` listens on the same port, keeping ``requests``: a desk that
+    goes down and comes back.
+    """
 
     def __init__(
         self,
@@ -130,6 +134,10 @@ class Receiver:
         await self.stop()
 
     async def start(self) -> None:
+        if self._runner is not None:
+            raise RuntimeError(f"the receiver on {self.url} is already listening")
+        self._stopped = False
+        self._release = asyncio.Event()
         app = web.Application()
         app.router.add_post(self.path, self._handle)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
@@ -147,6 +155,7 @@ class Receiver:
         self._release.set()  # hanging handlers return, so the server can close
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
 
     async def wait_for(self, count: int, within: float = 10.0) -> list[ReceivedRequest]:
         """Wait until at least ``count`` requests arrived; TimeoutError otherwise."""
