@@ -139,11 +139,11 @@ async def test_desk_down_then_up_gets_every_alert_and_the_other_desk_is_not_held
     kafka_bootstrap: str, tmp_path: Path, unique_name: str
 ) -> None:
     """Desk A's receiver is stopped (nothing listens on its port) after a first delivery, while
-    20 more alerts flow. Meanwhile desk B gets every alert within 5 s of it being on ``alerts``;
-    A's attempts fail until its circuit opens, and nothing is dead-lettered. A comes back on the
-    same port: within the breaker's cooldown (plus headroom) A has every alert, each with the one
-    ``webhook-id`` of (desk-a, alert), the circuit is closed again, and the webhook dead-letter
-    topic is still empty: zero lost, zero given up."""
+    at least 20 more alerts flow. Meanwhile desk B gets every alert within 5 s of it being on
+    ``alerts``; A's attempts fail until its circuit opens, and nothing is dead-lettered. A comes
+    back on the same port: within the breaker's cooldown (plus headroom) A has every alert, each
+    with the one ``webhook-id`` of (desk-a, alert), the circuit is closed again, and the webhook
+    dead-letter topic is still empty: zero lost, zero given up."""
     topics = Topics(unique_name)
     warm_up = _articles(tmp_path / "warm-up.jsonl", copies=1, tag="w")[:1]
     flow = _articles(tmp_path / "flow.jsonl", copies=4, tag="f")
