@@ -17,6 +17,7 @@ Roles, so a rule can ask "who did what where":
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,13 +121,15 @@ class CountryFinder:
         by_code: dict[str, list[CountryHit]] = {}
         for hit in hits:
             by_code.setdefault(hit.code, []).append(hit)
-        location = self._location(doc, lang, by_code)
+        # both the location score and the actor cue ask whether a mention follows a locative
+        locative = {h.start for h in hits if self._after_locative(doc, lang, h)}
+        location = self._location(doc, by_code, locative)
         out: list[Country] = []
         for code, mentions in by_code.items():
             roles: list[str] = []
             if code == location:
                 roles.append("location")
-                if any(self._has_actor_cue(doc, lang, h) for h in mentions):
+                if any(self._has_actor_cue(doc, lang, h, h.start in locative) for h in mentions):
                     roles.append("actor")
             else:
                 roles.append("actor")
@@ -143,8 +146,9 @@ class CountryFinder:
         out.sort(key=lambda c: (c.code != location, c.mentions[0].span.start))
         return tuple(out)
 
+    @staticmethod
     def _location(
-        self, doc: Document, lang: _Language, by_code: dict[str, list[CountryHit]]
+        doc: Document, by_code: dict[str, list[CountryHit]], locative: set[int]
     ) -> str | None:
         lead_end = doc.sentences[min(LEAD_SENTENCES, len(doc.sentences)) - 1][1]
         best: tuple[float, int, str] | None = None
@@ -152,7 +156,7 @@ class CountryFinder:
             score = 0.0
             for hit in mentions:
                 score += 1.0
-                if self._after_locative(doc, lang, hit):
+                if hit.start in locative:
                     score += LOCATIVE_BONUS
                 if hit.start < lead_end:
                     score += LEAD_BONUS
@@ -163,14 +167,15 @@ class CountryFinder:
 
     @staticmethod
     def _after_locative(doc: Document, lang: _Language, hit: CountryHit) -> bool:
-        tokens = doc.tokens
-        i = doc.token_index(hit.start)
-        if i >= len(tokens) or tokens[i].start != hit.start:
+        starts = doc.token_starts
+        i = bisect_left(starts, hit.start)
+        if i >= len(starts) or starts[i] != hit.start:
             return False
+        norms = doc.token_norms
         for back in (1, 2):
             if i - back < 0:
                 return False
-            word = tokens[i - back].norm
+            word = norms[i - back]
             if word in lang.locative:
                 return True
             if word not in _ARTICLES:
@@ -178,17 +183,13 @@ class CountryFinder:
         return False
 
     @staticmethod
-    def _has_actor_cue(doc: Document, lang: _Language, hit: CountryHit) -> bool:
+    def _has_actor_cue(doc: Document, lang: _Language, hit: CountryHit, locative: bool) -> bool:
         tokens = doc.tokens
         first = doc.token_index(hit.start)
         last = doc.token_index(max(hit.start, hit.end - 1))
         lo, hi = doc.sentence_span(hit.start)
         # "troops in Kazakhstan": a cue before a locative preposition belongs to someone else.
-        before = (
-            ()
-            if CountryFinder._after_locative(doc, lang, hit)
-            else tokens[max(0, first - 2) : first]
-        )
+        before = () if locative else tokens[max(0, first - 2) : first]
         window = before + tokens[last + 1 : last + 4]
         return any(lo <= t.start < hi and t.norm in lang.actor_cues for t in window)
 

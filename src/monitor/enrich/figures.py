@@ -94,8 +94,14 @@ class _Index:
         """(label, index after the phrase) for every phrase matching at token ``i``."""
         if i >= limit:
             return []
+        norm = tokens[i].norm
+        candidates = self._cache.get(norm)
+        if candidates is None:
+            candidates = self.candidates(norm)
+        if not candidates:  # most words start no phrase
+            return []
         out = []
-        for label, phrase in self.candidates(tokens[i].norm):
+        for label, phrase in candidates:
             stop = _match_at(tokens, i, limit, phrase)
             if stop > 0:
                 out.append((label, stop))
@@ -129,6 +135,7 @@ class _Language:
     words: dict[str, int]
     vague: dict[str, tuple[int, str]]
     scales: dict[str, int]
+    counted: frozenset[str]  # number words and vague quantities: what ``_numbers`` looks for
 
 
 @dataclass(frozen=True)
@@ -185,6 +192,7 @@ class FigureFinder:
                 words=words,
                 vague=vague,
                 scales=scales,
+                counted=frozenset(words) | frozenset(vague),
             )
         casualty = frozenset(data.strings(raw.get("casualty_kinds"), DATA_FILE))
         return cls(built, casualty)
@@ -242,9 +250,15 @@ class FigureFinder:
                 taken.add(i)
             if value >= 1:
                 found.append(_Number(m.start(), end, int(value), None))
-        for i, token in enumerate(tokens):
+        counted = lang.counted
+        norms = doc.token_norms
+        words = (
+            [] if counted.isdisjoint(norms) else [i for i, n in enumerate(norms) if n in counted]
+        )
+        for i in words:
             if i in taken:
                 continue
+            token = tokens[i]
             norm = token.norm
             if norm in lang.vague:
                 value, qualifier = lang.vague[norm]
@@ -272,17 +286,21 @@ class FigureFinder:
         self, doc: Document, lang: _Language, tokens: tuple[Token, ...], i: int, n: int
     ) -> int:
         """Tokens from ``i`` that stay in reach: no punctuation, no next number."""
-        end = i
-        while end < len(tokens) and end - i < n:
-            token = tokens[end]
-            if end > i and _STOP_GAP.search(doc.folded, tokens[end - 1].end, token.start):
-                break
-            if end == i and _STOP_GAP.search(doc.folded, token.start - 1, token.start):
-                break
-            if token.norm.isdigit() or token.norm in lang.words or token.norm in lang.vague:
-                break
-            end += 1
-        return end
+        last = min(len(tokens), i + n)
+        if i >= last:
+            return i
+        # Tokens hold no punctuation, so one search finds the first stop in the character right
+        # before token ``i`` or in a gap between the tokens up to ``last``.
+        stop = _STOP_GAP.search(doc.folded, max(0, tokens[i].start - 1), tokens[last - 1].start)
+        if stop is not None:
+            if stop.start() < tokens[i].start:
+                return i
+            last = bisect.bisect_right(doc.token_starts, stop.start(), i, last)
+        for end in range(i, last):
+            norm = tokens[end].norm
+            if norm.isdigit() or norm in lang.words or norm in lang.vague:
+                return end
+        return last
 
     def _kind_after(
         self, doc: Document, lang: _Language, tokens: tuple[Token, ...], i: int
