@@ -166,9 +166,13 @@ async def test_desk_down_then_up_gets_every_alert_and_the_other_desk_is_not_held
         }
         worker = WorkerProcess(kafka_bootstrap, topics, tmp_path / "worker.log", extra_env=env)
 
-        def metric(name: str, **labels: str) -> float:
-            status, body = worker.get("/metrics")
-            assert status == 200, (status, body)
+        async def metric(name: str, **labels: str) -> float:
+            # off the event loop, which serves both desks; asked again while the worker is busy
+            for _ in range(10):
+                status, body = await asyncio.to_thread(worker.get, "/metrics")
+                if status:
+                    break
+            assert status == 200, (status, body, worker.tail())
             return _metric(body, name, **labels)
 
         with worker:
@@ -222,19 +226,19 @@ async def test_desk_down_then_up_gets_every_alert_and_the_other_desk_is_not_held
             )
             assert lags[-1] < B_LAG_BUDGET, lags
 
-            await _until(
-                "desk A's circuit opens after its failed attempts",
-                lambda: (
-                    metric("monitor_webhook_circuit_state", subscriber="desk-a") == CIRCUIT_OPEN
-                ),
-                worker,
-                30,
-            )
-            failed = metric(
+            deadline = time.monotonic() + 30
+            while (
+                await metric("monitor_webhook_circuit_state", subscriber="desk-a") != CIRCUIT_OPEN
+            ):
+                assert time.monotonic() < deadline, (
+                    f"desk A's circuit did not open\n{worker.tail()}"
+                )
+                await asyncio.sleep(0.2)
+            failed = await metric(
                 "monitor_webhook_attempts_total", subscriber="desk-a", outcome="retriable"
             )
             assert failed >= BREAKER_THRESHOLD
-            assert metric("monitor_webhook_dead_lettered_total", subscriber="desk-a") == 0
+            assert await metric("monitor_webhook_dead_lettered_total", subscriber="desk-a") == 0
             assert len(desk_a.requests) == down_requests  # nothing listened
 
             await desk_a.start()
@@ -259,8 +263,9 @@ async def test_desk_down_then_up_gets_every_alert_and_the_other_desk_is_not_held
                 assert all(r.verified for r in desk.requests)
                 for alert_id, webhook_ids in ids.items():
                     assert set(webhook_ids) == {webhook_id(f"desk-{name}", alert_id)}, alert_id
-            assert metric("monitor_webhook_circuit_state", subscriber="desk-a") == CIRCUIT_CLOSED
-            assert metric("monitor_webhook_dead_lettered_total", subscriber="desk-a") == 0
+            circuit = await metric("monitor_webhook_circuit_state", subscriber="desk-a")
+            assert circuit == CIRCUIT_CLOSED
+            assert await metric("monitor_webhook_dead_lettered_total", subscriber="desk-a") == 0
             assert (
                 await _records_in(kafka_bootstrap, topics.webhook_dlq, settings.topic_partitions)
                 == 0

@@ -68,6 +68,17 @@ def _wait(what: str, condition: Callable[[], bool], worker: WorkerProcess, withi
         time.sleep(0.2)
 
 
+def _answer(worker: WorkerProcess, path: str, within: float = 20.0) -> tuple[int, str]:
+    """The worker's answer on ``path``, asked again while it does not answer at all: a rule
+    reload runs on the worker's event loop and holds its web server for seconds."""
+    deadline = time.monotonic() + within
+    while True:
+        status, body = worker.get(path)
+        if status or time.monotonic() > deadline:
+            return status, body
+        time.sleep(0.2)
+
+
 def _log_messages(worker: WorkerProcess) -> list[str]:
     messages = []
     for line in worker.log_path.read_text(errors="replace").splitlines():
@@ -144,8 +155,8 @@ async def test_broken_rule_file_keeps_the_active_rules_and_its_fix_is_picked_up(
         assert fired(records), f"no {rule_id} alert for {articles[n]['id']}\n{worker.tail()}"
 
     def metrics() -> str:
-        status, body = worker.get("/metrics")
-        assert status == 200, (status, body)
+        status, body = _answer(worker, "/metrics")
+        assert status == 200, (status, body, worker.tail())
         return body
 
     def reloads(outcome: str) -> float:
@@ -171,7 +182,7 @@ async def test_broken_rule_file_keeps_the_active_rules_and_its_fix_is_picked_up(
         page = metrics()
         assert _metric(page, "monitor_rules_loaded") == active
         assert _metric(page, "monitor_rule_reloads_total", outcome="ok") == 0
-        assert worker.get("/readyz")[0] == 200, worker.get("/readyz")
+        assert _answer(worker, "/readyz")[0] == 200, worker.tail()
         await produce(1)
         await alert_for(1, RULE_X)
 
@@ -180,7 +191,7 @@ async def test_broken_rule_file_keeps_the_active_rules_and_its_fix_is_picked_up(
         assert _metric(metrics(), "monitor_rules_loaded") == active + 1
         await produce(2)
         await alert_for(2, PROBE)
-        assert worker.get("/readyz")[0] == 200
+        assert _answer(worker, "/readyz")[0] == 200, worker.tail()
         assert worker.terminate(within=60) == 0, worker.tail()
 
 
