@@ -7,6 +7,10 @@ real pipeline and prints precision, recall and F1 per rule, per (rule, language)
     .venv/bin/python eval/evaluate.py --stats          # counts only, no pipeline needed
     .venv/bin/python eval/evaluate.py                  # scores
     .venv/bin/python eval/evaluate.py --errors         # ... and every false positive / negative
+    .venv/bin/python eval/evaluate.py --corpus eval/corpus --corpus eval/heldout2   # several sets
+
+With several ``--corpus`` directories each set is scored on its own (ids may repeat across sets),
+then a summary prints precision and recall per rule and set side by side.
 
 It reports, it does not assert: the exit code is 0 unless the arguments are wrong (2), the
 pipeline cannot be loaded (2), or ``--min-precision`` / ``--min-recall`` are given and a rule
@@ -292,6 +296,27 @@ def report(outcomes: Sequence[Outcome]) -> str:
     return out
 
 
+def summary(results: Sequence[tuple[str, Sequence[Outcome]]]) -> str:
+    """Precision and recall per rule (and micro over rules), one column pair per scored set."""
+    header = ["rule"]
+    for name, _ in results:
+        header += [f"{name} P", "R"]
+    rows: list[list[str]] = []
+    totals = [Score() for _ in results]
+    for rule in RULES:
+        row = [rule]
+        for total, (_, outcomes) in zip(totals, results, strict=True):
+            s = score(outcomes, rule)
+            total.add(s)
+            row += [_pct(s.precision), _pct(s.recall)]
+        rows.append(row)
+    micro = ["overall (micro)"]
+    for total in totals:
+        micro += [_pct(total.precision), _pct(total.recall)]
+    rows.append(micro)
+    return "\nSummary, precision and recall per set\n\n" + _table(header, rows)
+
+
 def errors(outcomes: Sequence[Outcome]) -> str:
     """Every false positive and false negative, with id, kind and title."""
     lines: list[str] = []
@@ -332,7 +357,12 @@ def _fraction(value: str) -> float:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus directory")
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        action="append",
+        help=f"corpus directory (repeatable; default {DEFAULT_CORPUS.relative_to(REPO)})",
+    )
     parser.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules directory")
     parser.add_argument("--lang", action="append", help="only this language (repeatable)")
     parser.add_argument("--stats", action="store_true", help="counts only, no pipeline")
@@ -346,16 +376,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--min-recall", type=_fraction, help="exit 1 if a rule is below")
     args = parser.parse_args(argv)
 
-    try:
-        items = load_corpus(args.corpus, args.lang)
-    except (CorpusError, OSError) as exc:
-        sys.stderr.write(f"evaluate: {exc}\n")
-        return 2
-    if not items:
-        sys.stderr.write(f"evaluate: no articles in {args.corpus}\n")
-        return 2
+    corpora: list[Path] = args.corpus or [DEFAULT_CORPUS]
+    sets: list[tuple[str, list[Item]]] = []
+    for directory in corpora:
+        try:
+            items = load_corpus(directory, args.lang)
+        except (CorpusError, OSError) as exc:
+            sys.stderr.write(f"evaluate: {exc}\n")
+            return 2
+        if not items:
+            sys.stderr.write(f"evaluate: no articles in {directory}\n")
+            return 2
+        sets.append((directory.name, items))
+    several = len(sets) > 1
     if args.stats:
-        sys.stdout.write(stats(items))
+        for name, items in sets:
+            if several:
+                sys.stdout.write(f"\n=== {name}\n\n")
+            sys.stdout.write(stats(items))
         return 0
 
     try:
@@ -363,13 +401,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError as exc:
         sys.stderr.write(f"evaluate: cannot load the pipeline ({exc}); --stats works without it\n")
         return 2
-    outcomes = run(pipeline, items, declare_language=not args.no_declared_language)
-    sys.stdout.write(report(outcomes))
-    if args.errors:
-        sys.stdout.write(errors(outcomes))
-    failed = below(outcomes, args.min_precision, args.min_recall)
-    if failed:
-        sys.stdout.write("\nBelow threshold\n\n" + failed + "\n")
+    results: list[tuple[str, list[Outcome]]] = []
+    failures: list[str] = []
+    for name, items in sets:
+        outcomes = run(pipeline, items, declare_language=not args.no_declared_language)
+        results.append((name, outcomes))
+        if several:
+            sys.stdout.write(f"\n=== {name}\n\n")
+        sys.stdout.write(report(outcomes))
+        if args.errors:
+            sys.stdout.write(errors(outcomes))
+        failed = below(outcomes, args.min_precision, args.min_recall)
+        if failed:
+            failures.append("\n".join(f"{name}: {line}" for line in failed.splitlines()))
+    if several:
+        sys.stdout.write(summary(results))
+    if failures:
+        sys.stdout.write("\nBelow threshold\n\n" + "\n".join(failures) + "\n")
         return 1
     return 0
 
