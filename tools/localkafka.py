@@ -180,8 +180,15 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes:
 
 
 def random_cluster_id() -> str:
-    """A cluster id in Kafka's format (``Uuid.randomUuid()``: url-safe base64 of 16 bytes)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A cluster id in Kafka's format (``Uuid.randomUuid()``: url-safe base64 of 16 bytes).
+
+    Like Kafka's own generator, never one that starts with ``-``: the storage tool's argument
+    parser would take it for an option (1 start in 64 failed with "expected one argument").
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _pid_alive(pid: int) -> bool:
