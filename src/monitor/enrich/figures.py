@@ -17,7 +17,7 @@ import bisect
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from monitor.alert import Figure, Span
 from monitor.enrich import data
@@ -138,8 +138,7 @@ class _Language:
     counted: frozenset[str]  # number words and vague quantities: what ``_numbers`` looks for
 
 
-@dataclass(frozen=True)
-class _Number:
+class _Number(NamedTuple):
     start: int
     end: int
     value: int
@@ -240,7 +239,15 @@ class FigureFinder:
     ) -> list[_Number]:
         found: list[_Number] = []
         taken: set[int] = set()
-        for m in lang.number.finditer(doc.folded):
+        folded = doc.folded
+        reach = 0
+        for at in _digit_starts(doc.token_norms, starts):
+            if at < reach:
+                continue
+            m = lang.number.match(folded, at)
+            if m is None:
+                continue
+            reach = m.end()
             value = self._parse_digits(m.group(1), lang)
             end = m.end()
             i = bisect.bisect_left(starts, end)
@@ -346,6 +353,22 @@ class FigureFinder:
             if not _STOP_GAP.search(doc.folded, tokens[j].start, tokens[i - 1].end + 1):
                 return qualifier, tokens[j].start
         return None
+
+
+def _digit_starts(norms: list[str], starts: list[int]) -> list[int]:
+    """Where a number may start: a token starting with a digit, or a digit right after the
+    apostrophe inside a token ("l'12"). The number pattern needs no word character, dot or comma
+    before it, so it cannot start anywhere else; trying it only there is much cheaper than
+    letting the regex engine try every character of the text."""
+    out: list[int] = []
+    for i in [i for i, n in enumerate(norms) if n[0].isdecimal() or "'" in n]:
+        norm = norms[i]
+        if norm[0].isdecimal():
+            out.append(starts[i])
+        k = norm.find("'") + 1
+        if k and norm[k : k + 1].isdecimal():
+            out.append(starts[i] + k)
+    return out
 
 
 def _adjacent(doc: Document, end: int, token: Token) -> bool:

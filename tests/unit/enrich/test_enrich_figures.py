@@ -24,6 +24,8 @@ F = tuple[str, int, str | None]
         pytest.param("pt", "Pelo menos 1.200 mortos e mais de 300 feridos; 40 detidos.", [("deaths", 1200, "at least"), ("injured", 300, "more than"), ("arrests", 40, None)], id="pt"),
         pytest.param("pl", "Co najmniej 1 200 zabitych i ponad 300 rannych; 40 zatrzymanych.", [("deaths", 1200, "at least"), ("injured", 300, "more than"), ("arrests", 40, None)], id="pl"),
         pytest.param("en", "Prices rose 30 percent in 2022 over 12 months.", [], id="en-no-counts"),
+        pytest.param("en", "The B52 crashed and 12 soldiers died; F16 pilots saw 40 troops.", [("deaths", 12, None), ("troops", 40, None)], id="en-digits-inside-a-word-are-no-number"),
+        pytest.param("it", "Nell'attacco ci sono stati 12 morti e dell'3 feriti.", [("deaths", 12, None), ("injured", 3, None)], id="it-number-after-an-apostrophe"),
     ],
 )  # fmt: skip
 def test_figures(enricher: Enricher, lang: str, text: str, expected: list[F]) -> None:
