@@ -9,25 +9,31 @@ them; ``Enrichment`` is its answer and the engine's facts about an article.
     info = enricher.detect_language(article)                 # alert.LanguageInfo
     doc = monitor.text.analyse(article.body, info.code)
     enrichment = enricher.analyse(doc)                       # .entities, .figures, facts
+
+The surface forms of the countries, organisations and people enrichers (names, aliases, role
+phrases, status markers) sit in one automaton per language, so ``analyse`` reads the text once
+for all of them (``Enricher.scan``); each enricher can still be called on its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import msgspec
 
-from monitor.alert import Entities, Figure, LanguageInfo
+from monitor.alert import Entities, Figure, LanguageInfo, PersonStatus
 from monitor.article import Article
 from monitor.enrich.countries import CountryFinder
 from monitor.enrich.figures import FigureFinder
 from monitor.enrich.language import LanguageDetector
 from monitor.enrich.organisations import OrganisationFinder
 from monitor.enrich.people import PeopleFinder, name_key
+from monitor.enrich.surface import Hit, SurfaceMatcher, SurfaceScanner
 from monitor.text import Document
 
-__all__ = ["Enricher", "Enrichment", "name_key"]
+__all__ = ["Enricher", "Enrichment", "Scanned", "name_key"]
 
 
 class Enrichment(msgspec.Struct, frozen=True, kw_only=True):
@@ -67,6 +73,15 @@ class Enrichment(msgspec.Struct, frozen=True, kw_only=True):
         return max(values) if values else None
 
 
+class Scanned(NamedTuple):
+    """The hits of every enricher's surface forms in one document (``Enricher.scan``)."""
+
+    countries: list[Hit[str]]
+    organisations: list[Hit[tuple[str, bool]]]
+    roles: list[Hit[str]]
+    statuses: list[Hit[PersonStatus]]
+
+
 class Enricher:
     """All enrichers, their data loaded once; safe to share (it holds no per-article state)."""
 
@@ -83,6 +98,18 @@ class Enricher:
         self.organisations = organisations
         self.people = people
         self.figures = figures
+        # one pass over the text per article for the forms of every enricher, per language
+        self._scanners: dict[str, SurfaceScanner] = {}
+        for language in detector.languages:
+            matchers = people.matchers(language)
+            country_forms = countries.matcher(language)
+            if matchers is not None and country_forms is not None:
+                ordered: list[SurfaceMatcher[Any]] = [
+                    country_forms,
+                    organisations.matcher,
+                    *matchers,
+                ]
+                self._scanners[language] = SurfaceScanner(ordered)
 
     @classmethod
     def load(cls, languages: Iterable[str], extra_data_dir: Path | None = None) -> Enricher:
@@ -99,11 +126,28 @@ class Enricher:
     def detect_language(self, article: Article) -> LanguageInfo:
         return self.detector.detect(article.title, article.text, article.language)
 
+    def scan(self, doc: Document) -> Scanned | None:
+        """The surface forms of every enricher in ``doc``, found in one pass; None when no
+        enricher knows the document's language (nor English): each then scans on its own."""
+        scanner = self._scanners.get(doc.language) or self._scanners.get("en")
+        if scanner is None:
+            return None
+        countries, organisations, roles, statuses = scanner.find(doc.text, doc.folded)
+        return Scanned(countries, organisations, roles, statuses)
+
     def analyse(self, doc: Document) -> Enrichment:
-        hits = self.countries.hits(doc)
+        scanned = self.scan(doc)
+        if scanned is None:
+            hits = self.countries.hits(doc)
+            organisations = self.organisations.organisations(doc)
+            people = self.people.people(doc, hits)
+        else:
+            hits = self.countries.hits(doc, scanned.countries)
+            organisations = self.organisations.organisations(doc, scanned.organisations)
+            people = self.people.people(doc, hits, (scanned.roles, scanned.statuses))
         entities = Entities(
             countries=self.countries.countries(doc, hits),
-            organisations=self.organisations.organisations(doc),
-            people=self.people.people(doc, hits),
+            organisations=organisations,
+            people=people,
         )
         return Enrichment(entities=entities, figures=self.figures.figures(doc))

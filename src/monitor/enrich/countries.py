@@ -105,12 +105,18 @@ class CountryFinder:
     def _language(self, language: str) -> _Language | None:
         return self._languages.get(language) or self._languages.get("en")
 
-    def hits(self, doc: Document) -> list[CountryHit]:
-        """Every country mention, in text order."""
-        lang = self._language(doc.language)
-        if lang is None:
-            return []
-        found: list[Hit[str]] = lang.matcher.find(doc.text, doc.folded)
+    def matcher(self, language: str) -> SurfaceMatcher[str] | None:
+        """The forms ``hits`` looks for in a document of ``language``."""
+        lang = self._language(language)
+        return lang.matcher if lang is not None else None
+
+    def hits(self, doc: Document, found: list[Hit[str]] | None = None) -> list[CountryHit]:
+        """Every country mention, in text order (``found``: the matcher's hits, if scanned)."""
+        if found is None:
+            lang = self._language(doc.language)
+            if lang is None:
+                return []
+            found = lang.matcher.find(doc.text, doc.folded)
         return [CountryHit(h.value, h.start, h.end) for h in found]
 
     def countries(self, doc: Document, hits: list[CountryHit]) -> tuple[Country, ...]:

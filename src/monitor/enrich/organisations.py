@@ -16,7 +16,7 @@ from typing import Any
 
 from monitor.alert import Mention, Organisation, Span
 from monitor.enrich import data
-from monitor.enrich.surface import CAPS, SurfaceMatcher, case_of
+from monitor.enrich.surface import CAPS, Hit, SurfaceMatcher, case_of
 from monitor.errors import ConfigError
 from monitor.text import Document
 
@@ -51,10 +51,20 @@ class OrganisationFinder:
     def name(self, key: str) -> str:
         return self._names.get(key, key)
 
-    def organisations(self, doc: Document) -> tuple[Organisation, ...]:
-        """Organisations in order of first mention, each with all its mentions."""
+    @property
+    def matcher(self) -> SurfaceMatcher[tuple[str, bool]]:
+        """The aliases ``organisations`` looks for, in every language."""
+        return self._matcher
+
+    def organisations(
+        self, doc: Document, found: list[Hit[tuple[str, bool]]] | None = None
+    ) -> tuple[Organisation, ...]:
+        """Organisations in order of first mention, each with all its mentions (``found``: the
+        matcher's hits, if scanned)."""
+        if found is None:
+            found = self._matcher.find(doc.text, doc.folded)
         grouped: dict[str, list[Mention]] = {}
-        for hit in self._matcher.find(doc.text, doc.folded):
+        for hit in found:
             key, caps_only = hit.value
             if caps_only and _in_caps_run(doc.text, hit.start, hit.end):
                 continue

@@ -194,16 +194,31 @@ class PeopleFinder:
             raise ConfigError(DATA_FILE, f"dismissable: no such role {sorted(undefined)}")
         return cls(built, particles, stop, dismissable)
 
-    def people(self, doc: Document, countries: list[CountryHit]) -> tuple[Person, ...]:
-        """People in order of first mention; later bare mentions of a surname are added."""
+    def matchers(
+        self, language: str
+    ) -> tuple[SurfaceMatcher[str], SurfaceMatcher[PersonStatus]] | None:
+        """The role phrases and the status markers ``people`` looks for in ``language``."""
+        lang = self._languages.get(language) or self._languages.get("en")
+        return (lang.roles, lang.statuses) if lang is not None else None
+
+    def people(
+        self,
+        doc: Document,
+        countries: list[CountryHit],
+        scanned: tuple[list[Hit[str]], list[Hit[PersonStatus]]] | None = None,
+    ) -> tuple[Person, ...]:
+        """People in order of first mention; later bare mentions of a surname are added.
+
+        ``scanned``: the hits of the role and status matchers, if scanned already."""
         lang = self._languages.get(doc.language) or self._languages.get("en")
         if lang is None:
             return ()
+        roles = lang.roles.find(doc.text, doc.folded) if scanned is None else scanned[0]
         country_at = {h.start: h for h in countries}
         country_ending = {h.end: h for h in countries}
         groups: dict[str, _Group] = {}
         markers: _Markers | None = None
-        for role_hit in lang.roles.find(doc.text, doc.folded):
+        for role_hit in roles:
             country = self._country_before(doc.text, role_hit.start, country_ending)
             found = self._name_after(doc, role_hit.end, role_hit.value, country_at, country)
             if found is None:
@@ -219,7 +234,9 @@ class PeopleFinder:
                 group.name = name
             group.country = group.country or found.country
             if markers is None:
-                markers = _Markers(lang.statuses.find(doc.text, doc.folded))
+                markers = _Markers(
+                    lang.statuses.find(doc.text, doc.folded) if scanned is None else scanned[1]
+                )
             status = self._status(doc, lang, role_hit, found, markers)
             if status is not None and (
                 group.status is None or _PRECEDENCE.index(status) < _PRECEDENCE.index(group.status)
