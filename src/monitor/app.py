@@ -5,15 +5,17 @@
     <app>-matches --story table decides new/update/duplicate--> alerts (keyed by story_id)
 
 The stages are thin: the work is done by ``Stages`` (pure pipeline + story logic), which the tests
-can drive without Kafka. Every send is awaited before the event is acknowledged, so an offset is
-committed only after what it produced is on the broker (at-least-once end to end).
+can drive without Kafka. An event is acknowledged only after Kafka acknowledged what it produced,
+so an offset is committed only after its output is on the broker (at-least-once end to end); the
+articles stage does not wait for that inline (``PendingAcks``), the story stage does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,7 +27,7 @@ from faust.web import Request, Response, View
 from monitor import health, story
 from monitor.alert import Alert, encode_alert
 from monitor.article import parse_article
-from monitor.errors import InvalidArticle
+from monitor.errors import InvalidArticle, PublishError
 from monitor.metrics import render
 from monitor.pipeline import Finding
 from monitor.runtime import Runtime
@@ -41,6 +43,8 @@ _finding_decoder = msgspec.json.Decoder(Finding)
 
 RAW: dict[str, Any] = {"key_type": bytes, "value_type": bytes}
 RAW_SERIALIZERS: dict[str, Any] = {"key_serializer": "raw", "value_serializer": "raw"}
+# Articles whose findings may wait for Kafka's acknowledgement at once (see PendingAcks).
+MAX_UNACKED_ARTICLES = 1000
 
 
 def build_app(settings: Settings, runtime: Runtime) -> faust.App:
@@ -88,7 +92,10 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
 
     @app.agent(articles, name="articles")
     async def consume_articles(stream: StreamT[Any]) -> AsyncIterator[None]:
-        async for event in stream.events():
+        manual: StreamT[Any] = stream.noack()  # type: ignore[attr-defined]  # not on StreamT
+        acks = PendingAcks(manual, limit=MAX_UNACKED_ARTICLES)
+        async for event in manual.events():
+            acks.raise_failure()
             started = time.monotonic()
             runtime.metrics.article_consumed()
             # A tombstone (null value) is not an article either: it is dead-lettered as not_json.
@@ -102,17 +109,26 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
                     "article dead-lettered",
                     extra={"reason": exc.reason, "detail": exc.detail[:200]},
                 )
+                await manual.ack(event)
                 continue
-            now = datetime.now(UTC)
-            for finding in runtime.pipeline.findings(article, now):
+            try:
+                findings = runtime.pipeline.findings(article, datetime.now(UTC))
+            except Exception:
+                # As faust's own acks would: an article the pipeline fails on is not retried.
+                await manual.ack(event)
+                raise
+            sent = []
+            for finding in findings:
                 runtime.metrics.rule_matched(finding.alert.rule_id)
                 # The processing clock starts at consume; the story stage reads it back.
-                sent = await matches.send(
-                    key=finding.routing_key.encode(),
-                    value=_finding_encoder.encode(finding),
-                    headers={"monitor-consumed-at": repr(started + _wall_offset()).encode()},
+                sent.append(
+                    await matches.send(
+                        key=finding.routing_key.encode(),
+                        value=_finding_encoder.encode(finding),
+                        headers={"monitor-consumed-at": repr(started + _wall_offset()).encode()},
+                    )
                 )
-                await sent
+            await acks.ack_when_sent(event, sent)
             yield None
 
     @app.agent(matches, name="stories")
@@ -148,6 +164,55 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
     _add_views(app, runtime)
     runtime.attach(app)
     return app
+
+
+class PendingAcks:
+    """Acknowledges each event of a ``noack()`` stream once Kafka acknowledged its sends.
+
+    Faust commits a partition only up to its first unacknowledged offset, so an article whose
+    findings are not yet on the broker holds the commit back while the stream goes on: a crash
+    before the acknowledgement reprocesses it (at-least-once), and a match costs no stall of a
+    produce round trip. A send that fails leaves its event unacknowledged for good (never
+    committed) and is raised as ``PublishError`` in the agent at its next event. At most
+    ``limit`` events wait at once; the next one waits for the oldest.
+    """
+
+    def __init__(self, stream: StreamT[Any], *, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._waiting: set[asyncio.Future[Any]] = set()
+        self._acking: set[asyncio.Task[bool]] = set()
+        self._failure: BaseException | None = None
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            raise PublishError(
+                f"a finding was not acknowledged by Kafka: {self._failure!r}", retriable=True
+            ) from self._failure
+
+    async def ack_when_sent(self, event: EventT[Any], sent: list[Awaitable[Any]]) -> None:
+        if not sent:
+            await self._stream.ack(event)
+            return
+        if len(self._waiting) >= self._limit:
+            await asyncio.wait(set(self._waiting), return_when=asyncio.FIRST_COMPLETED)
+        waiting = asyncio.gather(*sent)
+        self._waiting.add(waiting)
+
+        def done(future: asyncio.Future[Any]) -> None:
+            self._waiting.discard(future)
+            if future.cancelled():
+                return
+            failure = future.exception()
+            if failure is not None:
+                self._failure = self._failure or failure
+                log.error("a finding was not acknowledged by Kafka: %r", failure)
+                return
+            task = asyncio.ensure_future(self._stream.ack(event))
+            self._acking.add(task)
+            task.add_done_callback(self._acking.discard)
+
+        waiting.add_done_callback(done)
 
 
 async def _dead_letter(topic: TopicT, event: EventT[Any], exc: InvalidArticle) -> None:
