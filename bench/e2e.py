@@ -10,8 +10,9 @@ worker and then two workers in one consumer group (fresh topics and app id each 
 1. engine-only: the same articles through ``Pipeline`` in this process, single-threaded: the
    baseline, measured just before the workers start (the machine is shared, so each scenario
    gets its own baseline and the ratio end-to-end / engine-only is what to compare);
-2. throughput: ``--articles`` produced as fast as possible; articles/s consumed by the
-   worker(s) between 10 % and 90 % of the backlog (their ``/metrics``), and the peak RSS
+2. throughput: ``--articles`` produced as fast as possible; articles/s processed by the
+   worker(s) between 10 % and 90 % of the backlog (the consumer group's committed offsets, read
+   from the broker, so the measurement costs the workers nothing), and the peak RSS
    (``VmHWM``) of each worker; with ``--profile`` py-spy samples the (first) worker meanwhile;
 3. latency: articles produced at a steady ``--rate`` for ``--latency-seconds``; for every alert,
    article produced -> alert appended to ``alerts`` (the topic uses LogAppendTime, the broker's
@@ -38,7 +39,7 @@ import signal
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,7 +61,7 @@ SECRET_ENV = "BENCH_DESK_SECRET"
 TARGET_RATE = 1000.0  # articles/s through one worker
 TARGET_P99_MS = 250.0  # produce -> webhook at --rate
 TARGET_RSS_MB = 500.0
-_CONSUMED = re.compile(r"^monitor_articles_consumed_total ([0-9.e+-]+)$", re.MULTILINE)
+WARMUP_ARTICLES = 120
 
 
 def say(message: str) -> None:
@@ -74,8 +75,10 @@ class Result:
     workers: int
     partitions: int
     engine_rate: float = 0.0
+    engine_cpu_ms: float = 0.0
+    worker_cpu_ms: float = 0.0
     rate: float = 0.0
-    first_to_last_rate: float = 0.0
+    overall_rate: float = 0.0
     to_alerts: list[float] = field(default_factory=list)
     to_webhook: list[float] = field(default_factory=list)
     expected_alerts: int = 0
@@ -93,6 +96,7 @@ class Result:
 class Workload:
     """The articles (as wire bytes) and how many alerts each should yield."""
 
+    warmup: list[tuple[str, bytes]]
     backlog: list[tuple[str, bytes]]
     paced: list[tuple[str, bytes]]
     findings: dict[str, int]
@@ -112,17 +116,29 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def engine_only(
     pipeline: Pipeline, articles: Sequence[tuple[str, bytes]]
-) -> tuple[float, dict[str, int]]:
-    """Articles/s of parse + ``Pipeline.findings`` in this process; findings per article id."""
+) -> tuple[float, float, dict[str, int]]:
+    """Articles/s and CPU ms per article of parse + ``Pipeline.findings`` in this process;
+    findings per article id."""
     now = datetime.now(UTC)
     counts: dict[str, int] = {}
     gc.collect()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for article_id, raw in articles:
         found = pipeline.findings(parse_article(raw), now)
         if found:
             counts[article_id] = len(found)
-    return len(articles) / (time.perf_counter() - start), counts
+    cpu_ms = 1000 * (time.process_time() - cpu) / len(articles)
+    return len(articles) / (time.perf_counter() - start), cpu_ms, counts
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (all its threads); 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # after the command: state is field 3 of proc(5), utime and stime are fields 14 and 15
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -220,11 +236,15 @@ class Bench:
         paced_count = int(args.rate * args.latency_seconds)
         backlog = [(a.id, encode_article(a)) for a in feed.articles("tp", args.articles)]
         paced = [(a.id, encode_article(a)) for a in feed.articles("lat", paced_count)]
-        _, findings = engine_only(pipeline, paced)
+        # Half of the warm-up articles match: every language's dictionaries and models get
+        # loaded (lazily, on first use) before anything is measured, here and in the workers.
+        warm = Feed(feed.corpus, topic, seed=args.seed + 1, match_share=0.5)
+        warmup = [(a.id, encode_article(a)) for a in warm.articles("warm", WARMUP_ARTICLES)]
+        _, _, findings = engine_only(pipeline, warmup + paced)
         kb = statistics.mean(len(raw) for _, raw in backlog) / 1024
         say(f"articles: {len(backlog)} backlog + {len(paced)} paced, mean {kb:.1f} KB")
         await self.receiver.start()
-        return pipeline, Workload(backlog, paced, findings)
+        return pipeline, Workload(warmup, backlog, paced, findings)
 
     async def scenario(
         self, pipeline: Pipeline, workload: Workload, workers: int, profile: bool
@@ -232,12 +252,13 @@ class Bench:
         args = self.args
         result = Result(workers=workers, partitions=args.partitions)
         say(f"--- {result.label}: engine-only baseline on the backlog articles")
-        result.engine_rate, findings = engine_only(pipeline, workload.backlog)
+        result.engine_rate, result.engine_cpu_ms, findings = engine_only(pipeline, workload.backlog)
         workload.findings.update(findings)
         matching = sum(1 for a, _ in workload.backlog if a in findings)
         share = 100 * matching / len(workload.backlog)
         say(
-            f"engine-only: {result.engine_rate:.0f} articles/s; {matching} of "
+            f"engine-only: {result.engine_rate:.0f} articles/s, "
+            f"{result.engine_cpu_ms:.2f} CPU ms/article; {matching} of "
             f"{len(workload.backlog)} articles match ({share:.1f} %), "
             f"{sum(findings.values())} alerts expected"
         )
@@ -253,6 +274,7 @@ class Bench:
             async with AIOKafkaProducer(
                 bootstrap_servers=self.bootstrap, linger_ms=0, max_batch_size=1 << 20
             ) as producer:
+                await self._warm_up(producer, started[0].topics, workload)
                 await self._throughput(producer, started, workload, result, profile)
                 await self._latency(producer, topics.articles, workload, result, alerts)
             result.rss_mb = [peak_rss_mb(w.process.pid) for w in started if w.process]
@@ -263,13 +285,9 @@ class Bench:
 
     async def _create_alerts_topic(self, name: str, partitions: int) -> None:
         # The broker's append time stamps each alert: "on the alerts topic" by the broker's clock.
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
-        await admin.start()
-        try:
-            config = {"message.timestamp.type": "LogAppendTime"}
+        config = {"message.timestamp.type": "LogAppendTime"}
+        async with _admin(self.bootstrap) as admin:
             await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=config)])
-        finally:
-            await admin.close()
 
     def _start_workers(self, topics: Topics, count: int) -> list[WorkerProcess]:
         subscriptions = self.workdir / f"{topics.prefix}.subscriptions.yaml"
@@ -309,6 +327,26 @@ class Bench:
             except AssertionError as exc:
                 say(f"worker {worker.process.pid} was killed: {str(exc).splitlines()[0]}")
 
+    async def _warm_up(
+        self, producer: AIOKafkaProducer, topics: Topics, workload: Workload
+    ) -> None:
+        """Produce the warm-up articles; wait until they are processed and their alerts
+        delivered."""
+        for article_id, raw in workload.warmup:
+            await producer.send(topics.articles, raw, key=article_id.encode())
+        await producer.flush()
+        group = topics.environ()["MONITOR_APP_ID"]
+        deadline = time.monotonic() + 120.0
+        async with _admin(self.bootstrap) as admin:
+            while time.monotonic() < deadline:
+                if await _committed(admin, group, topics.articles) >= len(workload.warmup):
+                    break
+                await asyncio.sleep(0.5)
+        ids = {article_id for article_id, _ in workload.warmup}
+        expected = workload.expected(workload.warmup)
+        got = await self._delivered(ids, expected, 60.0)
+        say(f"warm-up: {len(workload.warmup)} articles processed, {got} of {expected} alerts")
+
     async def _throughput(
         self,
         producer: AIOKafkaProducer,
@@ -317,37 +355,47 @@ class Bench:
         result: Result,
         profile: bool,
     ) -> None:
-        topic = workers[0].topics.articles
-        before = await _consumed(workers)
+        topics = workers[0].topics
+        group = topics.environ()["MONITOR_APP_ID"]  # faust's consumer group is the app id
         total = len(workload.backlog)
         if profile and workers[0].process is not None:
             self.spy = Spy(workers[0].process.pid, self.workdir / "py-spy.txt")
             self.spy.start(time.monotonic())
+        pids = [w.process.pid for w in workers if w.process is not None]
+        cpu_before = sum(cpu_seconds(pid) for pid in pids)
         say(f"throughput: producing {total} articles as fast as possible")
         produce_start = time.monotonic()
         sent = [
-            await producer.send(topic, raw, key=article_id.encode())
+            await producer.send(topics.articles, raw, key=article_id.encode())
             for article_id, raw in workload.backlog
         ]
         await asyncio.gather(*sent)
         say(f"produced in {time.monotonic() - produce_start:.1f} s; waiting for the worker(s)")
+        # Progress = the group's committed offsets, read from the broker: scraping the workers'
+        # /metrics twice a second would cost them more than a Prometheus server does.
         samples: list[tuple[float, float]] = [(produce_start, 0.0)]
         deadline = time.monotonic() + max(300.0, total / 20)
-        while samples[-1][1] < total and time.monotonic() < deadline:
-            await asyncio.sleep(0.5)
-            samples.append((time.monotonic(), await _consumed(workers) - before))
+        async with _admin(self.bootstrap) as admin:
+            base = len(workload.warmup)
+            while samples[-1][1] < total and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+                done = await _committed(admin, group, topics.articles) - base
+                if done > samples[-1][1]:  # a commit happened since the previous poll
+                    samples.append((time.monotonic(), done))
+        cpu_used = sum(cpu_seconds(pid) for pid in pids) - cpu_before
+        result.worker_cpu_ms = 1000 * cpu_used / max(samples[-1][1], 1)
         if self.spy is not None:
             result.profile = self.spy.stop(time.monotonic())
             self.spy = None
-        first = next((t for t, c in samples if c > 0), None)
         low, high = crossing(samples, 0.1 * total), crossing(samples, 0.9 * total)
         if low is not None and high is not None and high > low:
             result.rate = 0.8 * total / (high - low)
-        if first is not None and samples[-1][1] >= total:
-            result.first_to_last_rate = total / (samples[-1][0] - first)
+        if samples[-1][1] >= total:
+            result.overall_rate = total / (samples[-1][0] - produce_start)
         say(
             f"consumed {samples[-1][1]:.0f} of {total}: {result.rate:.0f} articles/s "
-            f"(10-90 %), {result.first_to_last_rate:.0f}/s first to last"
+            f"(10-90 %), {result.overall_rate:.0f}/s from the first produced to the last commit; "
+            f"worker CPU {result.worker_cpu_ms:.2f} ms/article"
         )
         ids = {article_id for article_id, _ in workload.backlog}
         result.throughput_expected = workload.expected(workload.backlog)
@@ -399,14 +447,20 @@ class Bench:
         )
 
 
-async def _consumed(workers: Sequence[WorkerProcess]) -> float:
-    """The sum of the workers' ``monitor_articles_consumed_total``."""
-    total = 0.0
-    for worker in workers:
-        _, body = await asyncio.to_thread(worker.get, "/metrics")
-        found = _CONSUMED.search(body)
-        total += float(found.group(1)) if found else 0.0
-    return total
+@contextlib.asynccontextmanager
+async def _admin(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def _committed(admin: AIOKafkaAdminClient, group: str, topic: str) -> float:
+    """Messages of ``topic`` that ``group`` committed as processed (sum over partitions)."""
+    offsets = await admin.list_consumer_group_offsets(group)
+    return float(sum(max(0, meta.offset) for tp, meta in offsets.items() if tp.topic == topic))
 
 
 def _ms(values: Sequence[float]) -> str:
@@ -415,7 +469,7 @@ def _ms(values: Sequence[float]) -> str:
 
 def table(results: Sequence[Result], rate: float) -> str:
     header = (
-        f"{'':<20} {'articles/s':>10} {'engine/s':>9} {'e2e/eng':>8} "
+        f"{'':<20} {'articles/s':>10} {'engine/s':>9} {'e2e/eng':>8} {'CPU ms/art':>11} "
         f"{'->alerts p50/95/99 ms':>22} {'->webhook p50/95/99 ms':>23} {'alerts':>9} "
         f"{'peak RSS MB':>12}"
     )
@@ -423,14 +477,16 @@ def table(results: Sequence[Result], rate: float) -> str:
     for r in results:
         ratio = r.rate / r.engine_rate if r.engine_rate else float("nan")
         rss = "/".join(f"{m:.0f}" for m in r.rss_mb) or "-"
+        cpu = f"{r.worker_cpu_ms:.2f}/{r.engine_cpu_ms:.2f}"
         lines.append(
-            f"{r.label:<20} {r.rate:>10.0f} {r.engine_rate:>9.0f} {ratio:>8.2f} "
+            f"{r.label:<20} {r.rate:>10.0f} {r.engine_rate:>9.0f} {ratio:>8.2f} {cpu:>11} "
             f"{_ms(r.to_alerts):>22} {_ms(r.to_webhook):>23} "
             f"{len(r.to_webhook):>4}/{r.expected_alerts:<4} {rss:>12}"
         )
     lines.append(
         f"latency at {rate:g} articles/s; 'alerts' = webhooks received / expected in that phase; "
-        "RSS per worker (VmHWM)"
+        "RSS per worker (VmHWM);\n'CPU ms/art' = worker(s) CPU time per article in the throughput"
+        " phase / engine-only CPU time per article (independent of how busy the machine is)"
     )
     one = next((r for r in results if r.workers == 1), None)
     if one is not None:
