@@ -1,10 +1,11 @@
 """The matching engine: pure, synchronous, no I/O, no clock.
 
-``RuleSet`` compiles every term of every rule into ONE Aho-Corasick automaton over folded text.
-``match`` scans an article once, keeps hits that sit on word boundaries (a prefix term's hit may
-run on into the word), and evaluates only the rules whose hits cover the groups some clause needs
-(a bit mask per rule, built during the scan): the cost per article grows with its length and its
-hits, not with the number of rules (a presearcher, as in Lucene Monitor).
+``RuleSet`` compiles every term of every rule into ONE Aho-Corasick automaton over folded text
+(a DFA, in Rust). ``match`` scans an article once, gets every hit as a list in one call, and
+evaluates only the rules whose hits cover the groups some clause needs (a bit mask per rule,
+built from the distinct keys that hit, not from every hit): the cost per article grows with its
+length and its hits, not with the number of rules (a presearcher, as in Lucene Monitor). Where a
+hit starts and ends in the text is worked out only for the rules that pass that gate.
 
 Sentences and tokens are computed only for rules that need them (proximity, sentence-scoped
 exclusions, evidence of a match); enrichment facts only when a rule's term logic already holds
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import ahocorasick
+import ahocorasick_rs
 
 from monitor.alert import Evidence, Span
 from monitor.rule import COMMON, Clause, FactCondition, Rule
@@ -51,8 +52,10 @@ class Match:
 
 # (start, end, term id): plain tuples, because a frozen dataclass per hit costs a microsecond
 _Hit = tuple[int, int, int]
-# an automaton hit before it is split by rule: (start, end, ((rule, term id, bits), ...))
-_Found = tuple[int, int, tuple[tuple[int, int, int], ...]]
+# ((rule index, term id, the term's bits in its rule's mask), ...) of one key in one language
+_Ids = tuple[tuple[int, int, int], ...]
+# an automaton hit as the automaton gives it: (key index, start, stop) in the scan text's bytes
+_Found = tuple[int, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +90,16 @@ _ANY_LANGUAGE = "*"
 # keys are " word" (a prefix) or " word " (exact): a hit can only start at a word start and an
 # exact one only end at a word end, and the trie's root has one child, so after a mismatch the
 # scan falls back to the root at once instead of chasing failure links through dense nodes
-# (3-5x faster with 10k rules than unpadded keys plus boundary checks).
+# (3-5x faster with 10k rules than unpadded keys plus boundary checks). A scan offset is the
+# folded offset + 1: a key found at scan offset ``start`` (its leading space) starts at folded
+# offset ``start``.
 _NON_WORD = re.compile(r"[^\w ]|_")
 # str.translate has a fast path for ASCII (6 us per 4 KB against 70 us for the regex)
 _ASCII_NON_WORD = {i: " " for i in range(128) if not chr(i).isalnum() and chr(i) != " "}
 _WORD_REST = re.compile(r"[^\W_]*")
 
 # language -> ((rule index, term id, the term's bits in its rule's mask), ...)
-Entry = dict[str, tuple[tuple[int, int, int], ...]]
+Entry = dict[str, _Ids]
 
 
 def scan_key(phrase: str) -> str:
@@ -135,12 +140,25 @@ class RuleSet:
             position = term_id - first_term.setdefault(ref.rule, term_id)
             shift = self._compiled[ref.rule].group_count + position
             self._term_bits.append((1 << ref.group) | (1 << shift))
-        self._automaton: Any = ahocorasick.Automaton()
+        # per document language (or ``*``), per automaton key: its ids there, or None
+        self._ids: dict[str, list[_Ids | None]] = {
+            lang: [] for lang in (*self.languages, _ANY_LANGUAGE)
+        }
+        self._prefix: list[bool] = []
+        keys: list[bytes] = []
         for key, per_lang in table.items():
-            prefix = not key.endswith(" ")
-            self._automaton.add_word(key, (len(key), prefix, self._entry(per_lang)))
-        if table:
-            self._automaton.make_automaton()
+            keys.append(key.encode())
+            self._prefix.append(not key.endswith(" "))
+            entry = self._entry(per_lang)
+            for lang, ids in self._ids.items():
+                ids.append(entry.get(lang))
+        # A DFA: the fastest of the crate's automata to scan with (its search loop is in Rust and
+        # returns one list, where pyahocorasick yields to Python per hit); tens of MB at 10k rules.
+        self._automaton = (
+            ahocorasick_rs.BytesAhoCorasick(keys, implementation=ahocorasick_rs.Implementation.DFA)
+            if keys
+            else None
+        )
         self.size = len(table)
 
     def _entry(self, per_lang: dict[str, list[int]]) -> Entry:
@@ -168,39 +186,32 @@ class RuleSet:
 
     def hits(self, doc: Document) -> dict[int, list[_Hit]]:
         """Automaton hits on word boundaries, grouped by rule index (the presearch)."""
-        found, masks = self._presearch(doc)
-        return _group_hits(found, masks.keys())
+        scan, found, masks = self._presearch(doc)
+        return self._group_hits(found, masks.keys(), scan, doc)
 
-    def _presearch(self, doc: Document) -> tuple[list[_Found], dict[int, int]]:
-        """Every automaton hit on word boundaries, and per rule the bits of its hit groups and
-        terms. Per (hit, rule) only an int is or-ed in: the hits are grouped by rule later, and
-        only for the few rules that pass the gate."""
-        if not self.size:
-            return [], {}
+    def _presearch(self, doc: Document) -> tuple[bytes, list[_Found], dict[int, int]]:
+        """The scan text (UTF-8), every automaton hit, and per rule the bits of its hit groups
+        and terms. The bits are or-ed in once per distinct key, however often it occurs; hits
+        are placed and grouped by rule later, and only for the few rules that pass the gate."""
+        if self._automaton is None:
+            return b"", [], {}
         folded = doc.folded
         if folded.isascii():
-            scan = f" {folded.translate(_ASCII_NON_WORD)} "
+            scan = f" {folded.translate(_ASCII_NON_WORD)} ".encode()
         else:
-            scan = f" {_NON_WORD.sub(' ', folded)} "
-        lang = doc.language if doc.language in self.languages else _ANY_LANGUAGE
-        found: list[_Found] = []
+            scan = f" {_NON_WORD.sub(' ', folded)} ".encode()
+        found = self._automaton.find_matches_as_indexes(scan, overlapping=True)
         masks: dict[int, int] = {}
+        if not found:
+            return scan, found, masks
+        per_key = self._ids[doc.language if doc.language in self.languages else _ANY_LANGUAGE]
         get = masks.get
-        for last, (length, prefix, entry) in self._automaton.iter(scan):
-            ids = entry.get(lang)
-            if ids is None:
-                continue
-            # scan offset = folded offset + 1; the key's first character is the space before
-            start = last - length + 1
-            if prefix:
-                rest = _WORD_REST.match(folded, last)
-                end = rest.end() if rest is not None else last
-            else:
-                end = last - 1
-            found.append((start, end, ids))
-            for rule_index, _, bits in ids:
-                masks[rule_index] = get(rule_index, 0) | bits
-        return found, masks
+        for key_index in {hit[0] for hit in found}:
+            ids = per_key[key_index]
+            if ids is not None:
+                for rule_index, _, bits in ids:
+                    masks[rule_index] = get(rule_index, 0) | bits
+        return scan, found, masks
 
     def candidates(self, doc: Document) -> list[tuple[int, list[_Hit]]]:
         """The rules that may fire on ``doc``, in rule set order, with their hits.
@@ -211,7 +222,7 @@ class RuleSet:
         ``min_hits: 2`` rule) and never reach the per-group work of ``evaluate``; none-of groups,
         proximity, ignored sentences and facts are left to ``evaluate``.
         """
-        found, masks = self._presearch(doc)
+        scan, found, masks = self._presearch(doc)
         gates, compiled = self._gates, self._compiled
         chosen = []
         for rule_index, mask in masks.items():
@@ -226,8 +237,43 @@ class RuleSet:
                     break
         if not chosen:
             return []
-        by_rule = _group_hits(found, chosen)
+        by_rule = self._group_hits(found, chosen, scan, doc)
         return [(rule_index, by_rule[rule_index]) for rule_index in sorted(chosen)]
+
+    def _group_hits(
+        self, found: list[_Found], rules: Iterable[int], scan: bytes, doc: Document
+    ) -> dict[int, list[_Hit]]:
+        """The hits of ``rules``, per rule, in scan order, as folded character offsets."""
+        by_rule: dict[int, list[_Hit]] = {rule_index: [] for rule_index in rules}
+        per_key = self._ids[doc.language if doc.language in self.languages else _ANY_LANGUAGE]
+        chars = None if doc.folded.isascii() else _CharOffsets(scan)
+        for key_index, start, stop in found:
+            ids = per_key[key_index]
+            if ids is None:
+                continue
+            span: tuple[int, int] | None = None
+            for rule_index, term_id, _ in ids:
+                hits = by_rule.get(rule_index)
+                if hits is None:
+                    continue
+                if span is None:
+                    span = self._span(key_index, start, stop, chars, doc.folded)
+                hits.append((*span, term_id))
+        return by_rule
+
+    def _span(
+        self, key_index: int, start: int, stop: int, chars: _CharOffsets | None, folded: str
+    ) -> tuple[int, int]:
+        """A hit's (start, end) in the folded text: an exact key ends where it does (before its
+        trailing space), a prefix key where the word it starts does."""
+        if chars is not None:
+            start, stop = chars.at(start), chars.at(stop)
+        if not self._prefix[key_index]:
+            return start, stop - 2
+        # the key's last character is at scan offset stop - 1: folded offset stop - 1 is the
+        # character after it
+        rest = _WORD_REST.match(folded, stop - 1)
+        return start, rest.end() if rest is not None else stop - 1
 
     def evaluate(
         self, rule_index: int, hits: list[_Hit], doc: Document, facts: _LazyFacts
@@ -271,15 +317,25 @@ class RuleSet:
         return tuple(out)
 
 
-def _group_hits(found: list[_Found], rules: Iterable[int]) -> dict[int, list[_Hit]]:
-    """The hits of ``rules``, per rule, in scan order."""
-    by_rule: dict[int, list[_Hit]] = {rule_index: [] for rule_index in rules}
-    for start, end, ids in found:
-        for rule_index, term_id, _ in ids:
-            hits = by_rule.get(rule_index)
-            if hits is not None:
-                hits.append((start, end, term_id))
-    return by_rule
+class _CharOffsets:
+    """Character offsets of byte offsets into a UTF-8 text, asked for in (mostly) increasing
+    order: each call decodes only the bytes between it and the previous one (hits start and end
+    on characters, so every slice decodes)."""
+
+    __slots__ = ("_byte", "_char", "_text")
+
+    def __init__(self, text: bytes) -> None:
+        self._text = text
+        self._byte = 0
+        self._char = 0
+
+    def at(self, offset: int) -> int:
+        if offset >= self._byte:
+            self._char += len(self._text[self._byte : offset].decode())
+        else:
+            self._char -= len(self._text[offset : self._byte].decode())
+        self._byte = offset
+        return self._char
 
 
 def _keys(key: str) -> tuple[str, ...]:

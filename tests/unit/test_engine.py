@@ -239,6 +239,41 @@ def test_evidence_spans_are_original_slices(
         assert text[e.sentence_span.start : e.sentence_span.end] == e.sentence
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "surfaces"),
+    [
+        pytest.param(
+            "Войска введены. Войсками командовал генерал; ВОЙСКА ушли.",
+            "ru",
+            ["Войска", "Войска введены", "Войсками", "ВОЙСКА"],
+            id="cyrillic-overlapping-prefix-and-phrase",
+        ),
+        pytest.param(
+            "Die Straße: Truppen, Truppenabzug. Straße frei.",
+            "de",
+            ["Truppen", "Truppenabzug", "Straße frei"],
+            id="german-mixed-ascii",
+        ),
+    ],
+)
+def test_evidence_spans_after_multibyte_text(
+    tmp_path: Path, text: str, lang: str, surfaces: list[str]
+) -> None:
+    """The automaton reports byte offsets into UTF-8; every hit, including a phrase that starts
+    where an earlier-reported prefix hit does, must come back as the original characters."""
+    body = """
+    terms:
+      t: {ru: [войск*, войска введены], de: [truppen*, straße frei]}
+    match:
+      - any: [t]
+    """
+    rs = ruleset(tmp_path, body, "[ru, de]")
+    (found,) = match(analyse(text, lang), rs)
+    assert [e.surface for e in found.evidence] == surfaces
+    for e in found.evidence:
+        assert text[e.span.start : e.span.end] == e.surface
+
+
 def test_empty_ruleset_matches_nothing() -> None:
     assert match(analyse("Troops.", "en"), RuleSet([])) == []
 
