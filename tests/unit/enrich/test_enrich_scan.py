@@ -52,3 +52,19 @@ def test_without_a_scanner_each_enricher_scans_alone() -> None:
     ]
     assert result.organisations
     assert result.countries == () and result.people == ()
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "surface"),
+    [
+        pytest.param("en", "🚀😀 Troops in Kazakhstan, said the UN.", "Kazakhstan", id="emoji-before"),
+        pytest.param("ru", "中文 и 🚀: войска в Казахстане.", "Казахстане", id="cjk-and-emoji-before-cyrillic"),
+    ],
+)  # fmt: skip
+def test_spans_count_characters(enricher: Enricher, lang: str, text: str, surface: str) -> None:
+    """Spans are character offsets into the text, also after characters that take several
+    bytes in UTF-8 (the automaton runs over UTF-8; its offsets must come back as characters)."""
+    (country,) = enricher.analyse(analyse(text, lang)).entities.countries
+    (mention,) = country.mentions
+    assert mention.surface == surface
+    assert text[mention.span.start : mention.span.end] == surface
