@@ -20,7 +20,7 @@ import tracemalloc
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from monitor.engine import RuleSet, match
+from monitor.engine import RuleSet, _LazyFacts, match
 from monitor.rule import Clause, Group, Rule, SeverityPolicy, Term
 from monitor.text import analyse
 
@@ -121,6 +121,54 @@ def interleaved(
     return rates
 
 
+STAGES = ("normalise", "scan", "bits", "gate", "evaluate")
+
+
+def profile(
+    rulesets: dict[int, RuleSet], articles: Sequence[str], repeats: int
+) -> dict[int, dict[str, float]]:
+    """Microseconds per article of each stage of ``match`` (plus ``analyse``), per rule set,
+    timed inside one pass over the articles and in interleaved rounds like the throughput.
+
+    normalise = analyse (folding), scan = the scan text plus the automaton call, bits = the
+    per-rule group/term masks of the distinct keys hit, gate = the rules that may fire, evaluate
+    = placing their hits and evaluating them. It repeats the steps of ``RuleSet.candidates`` and
+    ``match`` with the engine's private stages, so it must follow them if they change.
+    """
+    clock = time.perf_counter
+    totals = {count: dict.fromkeys(STAGES, 0.0) for count in rulesets}
+    for _ in range(repeats):
+        for count, ruleset in rulesets.items():
+            spent = totals[count]
+            gc.collect()
+            for text in articles:
+                t0 = clock()
+                doc = analyse(text, "en")
+                t1 = clock()
+                scan, found = ruleset._scan(doc)
+                t2 = clock()
+                masks = ruleset._masks(doc, found)
+                t3 = clock()
+                chosen = ruleset._gate(masks)
+                t4 = clock()
+                if chosen:
+                    by_rule = ruleset._group_hits(found, chosen, scan, doc)
+                    facts = _LazyFacts(None)
+                    for rule_index in chosen:
+                        ruleset.evaluate(rule_index, by_rule[rule_index], doc, facts)
+                t5 = clock()
+                spent["normalise"] += t1 - t0
+                spent["scan"] += t2 - t1
+                spent["bits"] += t3 - t2
+                spent["gate"] += t4 - t3
+                spent["evaluate"] += t5 - t4
+    scale = 1e6 / (repeats * len(articles))
+    return {
+        count: {stage: took * scale for stage, took in spent.items()}
+        for count, spent in totals.items()
+    }
+
+
 def rss_kb() -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -153,6 +201,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--naive-sample", type=int, default=20)
     parser.add_argument("--seed", type=int, default=20240101)
+    parser.add_argument(
+        "--profile", action="store_true", help="also print microseconds per article per stage"
+    )
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
@@ -186,9 +237,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     # Every run does the same work per article: analyse (folding) + match, from the raw text.
     counts = (10, 1000, args.rules)
     runs: dict[int, Callable[[str], object]] = {}
+    rulesets: dict[int, RuleSet] = {}
     stats: dict[int, tuple[float, float]] = {}
     for count in counts:
         ruleset = full if count == args.rules else RuleSet(rules[:count])
+        rulesets[count] = ruleset
         fired = sum(len(match(analyse(a, "en"), ruleset)) for a in articles[:200]) / 200
         hits = sum(len(h) for a in articles[:200] for h in ruleset.hits(analyse(a, "en")).values())
         stats[count] = (fired, hits / 200)
@@ -209,6 +262,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     paired = statistics.median(
         a / b for a, b in zip(per_round[10], per_round[args.rules], strict=True)
     )
+
+    if args.profile:
+        stages = profile(rulesets, articles[:500], args.repeats)
+        print(f"{'rules':>7}", *(f"{stage + ' us':>12}" for stage in STAGES), f"{'total us':>12}")
+        for count in counts:
+            spent = stages[count]
+            print(
+                f"{count:>7}",
+                *(f"{spent[stage]:>12.1f}" for stage in STAGES),
+                f"{sum(spent.values()):>12.1f}",
+            )
 
     lemmas = throughput(lambda t: analyse(t, "en").lemmas, articles[:500], args.repeats)
     print(f"for scale: analyse + tokens + lemmas alone (not needed by the engine): {lemmas:.0f}/s")

@@ -191,19 +191,28 @@ class RuleSet:
 
     def _presearch(self, doc: Document) -> tuple[bytes, list[_Found], dict[int, int]]:
         """The scan text (UTF-8), every automaton hit, and per rule the bits of its hit groups
-        and terms. The bits are or-ed in once per distinct key, however often it occurs; hits
-        are placed and grouped by rule later, and only for the few rules that pass the gate."""
+        and terms (see ``_scan`` and ``_masks``)."""
+        scan, found = self._scan(doc)
+        return scan, found, self._masks(doc, found)
+
+    def _scan(self, doc: Document) -> tuple[bytes, list[_Found]]:
+        """The scan text (UTF-8) and every automaton hit in it, in one call into the DFA."""
         if self._automaton is None:
-            return b"", [], {}
+            return b"", []
         folded = doc.folded
         if folded.isascii():
             scan = f" {folded.translate(_ASCII_NON_WORD)} ".encode()
         else:
             scan = f" {_NON_WORD.sub(' ', folded)} ".encode()
-        found = self._automaton.find_matches_as_indexes(scan, overlapping=True)
+        return scan, self._automaton.find_matches_as_indexes(scan, overlapping=True)
+
+    def _masks(self, doc: Document, found: list[_Found]) -> dict[int, int]:
+        """Per rule with a hit, the bits of its hit groups and terms. They are or-ed in once per
+        distinct key, however often it occurs; hits are placed and grouped by rule later, and
+        only for the few rules that pass the gate."""
         masks: dict[int, int] = {}
         if not found:
-            return scan, found, masks
+            return masks
         per_key = self._ids[doc.language if doc.language in self.languages else _ANY_LANGUAGE]
         get = masks.get
         for key_index in {hit[0] for hit in found}:
@@ -211,7 +220,7 @@ class RuleSet:
             if ids is not None:
                 for rule_index, _, bits in ids:
                     masks[rule_index] = get(rule_index, 0) | bits
-        return scan, found, masks
+        return masks
 
     def candidates(self, doc: Document) -> list[tuple[int, list[_Hit]]]:
         """The rules that may fire on ``doc``, in rule set order, with their hits.
@@ -223,6 +232,14 @@ class RuleSet:
         proximity, ignored sentences and facts are left to ``evaluate``.
         """
         scan, found, masks = self._presearch(doc)
+        chosen = self._gate(masks)
+        if not chosen:
+            return []
+        by_rule = self._group_hits(found, chosen, scan, doc)
+        return [(rule_index, by_rule[rule_index]) for rule_index in chosen]
+
+    def _gate(self, masks: dict[int, int]) -> list[int]:
+        """The rules whose bits pass some clause's gate (see ``candidates``), in rule set order."""
         gates, compiled = self._gates, self._compiled
         chosen = []
         for rule_index, mask in masks.items():
@@ -235,10 +252,8 @@ class RuleSet:
                 ):
                     chosen.append(rule_index)
                     break
-        if not chosen:
-            return []
-        by_rule = self._group_hits(found, chosen, scan, doc)
-        return [(rule_index, by_rule[rule_index]) for rule_index in sorted(chosen)]
+        chosen.sort()
+        return chosen
 
     def _group_hits(
         self, found: list[_Found], rules: Iterable[int], scan: bytes, doc: Document
