@@ -190,14 +190,15 @@ class CountryFinder:
 
     @staticmethod
     def _has_actor_cue(doc: Document, lang: _Language, hit: CountryHit, locative: bool) -> bool:
-        tokens = doc.tokens
+        starts, norms = doc.token_starts, doc.token_norms
         first = doc.token_index(hit.start)
         last = doc.token_index(max(hit.start, hit.end - 1))
         lo, hi = doc.sentence_span(hit.start)
         # "troops in Kazakhstan": a cue before a locative preposition belongs to someone else.
-        before = () if locative else tokens[max(0, first - 2) : first]
-        window = before + tokens[last + 1 : last + 4]
-        return any(lo <= t.start < hi and t.norm in lang.actor_cues for t in window)
+        before = range(first, first) if locative else range(max(0, first - 2), first)
+        after = range(last + 1, min(last + 4, len(starts)))
+        cues = lang.actor_cues
+        return any(lo <= starts[k] < hi and norms[k] in cues for r in (before, after) for k in r)
 
 
 def _name_forms(name: str, suffixes: list[str], endings: list[str]) -> list[str]:

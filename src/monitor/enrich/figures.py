@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 from monitor.alert import Figure, Span
 from monitor.enrich import data
 from monitor.errors import ConfigError
-from monitor.text import Document, Token, fold
+from monitor.text import Document, fold
 
 DATA_FILE = "figures.yaml"
 REACH_AFTER = 3
@@ -44,19 +44,27 @@ def _phrases(forms: list[str]) -> list[Phrase]:
     return out
 
 
-def _match_at(tokens: tuple[Token, ...], i: int, limit: int, phrase: Phrase) -> int:
+def _match_at(tokens: _Tokens, i: int, limit: int, phrase: Phrase) -> int:
     """Index after the phrase if it matches at token ``i`` (not beyond ``limit``), else -1."""
     words, stem = phrase
     if i + len(words) > limit:
         return -1
     for k, word in enumerate(words):
-        norm = tokens[i + k].norm
+        norm = tokens.norms[i + k]
         if k == len(words) - 1 and stem:
             if not (norm.startswith(word) and len(norm) - len(word) <= 4):
                 return -1
         elif norm != word:
             return -1
     return i + len(words)
+
+
+class _Tokens(NamedTuple):
+    """The document's tokens as columns: list indexing is cheaper than a ``Token`` per word."""
+
+    norms: list[str]
+    starts: list[int]
+    ends: list[int]
 
 
 class _Index:
@@ -90,11 +98,11 @@ class _Index:
             return norm.startswith(word) and len(norm) - len(word) <= 4
         return norm == word
 
-    def starting_at(self, tokens: tuple[Token, ...], i: int, limit: int) -> list[tuple[str, int]]:
+    def starting_at(self, tokens: _Tokens, i: int, limit: int) -> list[tuple[str, int]]:
         """(label, index after the phrase) for every phrase matching at token ``i``."""
         if i >= limit:
             return []
-        norm = tokens[i].norm
+        norm = tokens.norms[i]
         candidates = self._cache.get(norm)
         if candidates is None:
             candidates = self.candidates(norm)
@@ -107,12 +115,12 @@ class _Index:
                 out.append((label, stop))
         return out
 
-    def ending_before(self, tokens: tuple[Token, ...], i: int) -> list[tuple[str, int]]:
+    def ending_before(self, tokens: _Tokens, i: int) -> list[tuple[str, int]]:
         """(label, index of the first word) for every phrase ending right before token ``i``."""
         if i <= 0:
             return []
         out = []
-        for label, phrase in self.candidates(tokens[i - 1].norm):
+        for label, phrase in self.candidates(tokens.norms[i - 1]):
             start = i - len(phrase[0])
             if start >= 0 and _match_at(tokens, start, i, phrase) == i:
                 out.append((label, start))
@@ -200,8 +208,8 @@ class FigureFinder:
         lang = self._languages.get(doc.language) or self._languages.get("en")
         if lang is None:
             return ()
-        tokens = doc.tokens
-        starts = doc.token_starts
+        tokens = _Tokens(doc.token_norms, doc.token_starts, doc.token_ends)
+        starts = tokens.starts
         out: list[Figure] = []
         for number in self._numbers(doc, lang, tokens, starts):
             after = bisect.bisect_left(starts, number.end)
@@ -235,13 +243,13 @@ class FigureFinder:
         return tuple(out)
 
     def _numbers(
-        self, doc: Document, lang: _Language, tokens: tuple[Token, ...], starts: list[int]
+        self, doc: Document, lang: _Language, tokens: _Tokens, starts: list[int]
     ) -> list[_Number]:
         found: list[_Number] = []
         taken: set[int] = set()
         folded = doc.folded
         reach = 0
-        for at in _digit_starts(doc.token_norms, starts):
+        for at in _digit_starts(tokens.norms, starts):
             if at < reach:
                 continue
             m = lang.number.match(folded, at)
@@ -251,34 +259,35 @@ class FigureFinder:
             value = self._parse_digits(m.group(1), lang)
             end = m.end()
             i = bisect.bisect_left(starts, end)
-            if i < len(tokens) and tokens[i].norm in lang.scales and _adjacent(doc, end, tokens[i]):
-                value *= lang.scales[tokens[i].norm]
-                end = tokens[i].end
-                taken.add(i)
+            if i < len(tokens.norms) and tokens.norms[i] in lang.scales:
+                if _adjacent(doc, end, tokens.starts[i]):
+                    value *= lang.scales[tokens.norms[i]]
+                    end = tokens.ends[i]
+                    taken.add(i)
             if value >= 1:
                 found.append(_Number(m.start(), end, int(value), None))
         counted = lang.counted
-        norms = doc.token_norms
+        norms = tokens.norms
         words = (
             [] if counted.isdisjoint(norms) else [i for i, n in enumerate(norms) if n in counted]
         )
         for i in words:
             if i in taken:
                 continue
-            token = tokens[i]
-            norm = token.norm
+            norm = tokens.norms[i]
             if norm in lang.vague:
                 value, qualifier = lang.vague[norm]
-                found.append(_Number(token.start, token.end, value, qualifier))
+                found.append(_Number(tokens.starts[i], tokens.ends[i], value, qualifier))
             elif norm in lang.words:
                 value = lang.words[norm]
-                end = token.end
-                nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-                if nxt is not None and nxt.norm in lang.scales and _adjacent(doc, end, nxt):
-                    value *= lang.scales[nxt.norm]
-                    end = nxt.end
-                    taken.add(i + 1)
-                found.append(_Number(token.start, end, value, None))
+                end = tokens.ends[i]
+                if i + 1 < len(tokens.norms):
+                    nxt = tokens.norms[i + 1]
+                    if nxt in lang.scales and _adjacent(doc, end, tokens.starts[i + 1]):
+                        value *= lang.scales[nxt]
+                        end = tokens.ends[i + 1]
+                        taken.add(i + 1)
+                found.append(_Number(tokens.starts[i], end, value, None))
         found.sort(key=lambda n: n.start)
         return found
 
@@ -289,28 +298,26 @@ class FigureFinder:
                 return float(re.sub(r"\D", "", raw))
         return float(raw.replace(lang.decimal, ".").replace(",", ""))
 
-    def _reach(
-        self, doc: Document, lang: _Language, tokens: tuple[Token, ...], i: int, n: int
-    ) -> int:
+    def _reach(self, doc: Document, lang: _Language, tokens: _Tokens, i: int, n: int) -> int:
         """Tokens from ``i`` that stay in reach: no punctuation, no next number."""
-        last = min(len(tokens), i + n)
+        last = min(len(tokens.norms), i + n)
         if i >= last:
             return i
         # Tokens hold no punctuation, so one search finds the first stop in the character right
         # before token ``i`` or in a gap between the tokens up to ``last``.
-        stop = _STOP_GAP.search(doc.folded, max(0, tokens[i].start - 1), tokens[last - 1].start)
+        stop = _STOP_GAP.search(doc.folded, max(0, tokens.starts[i] - 1), tokens.starts[last - 1])
         if stop is not None:
-            if stop.start() < tokens[i].start:
+            if stop.start() < tokens.starts[i]:
                 return i
-            last = bisect.bisect_right(doc.token_starts, stop.start(), i, last)
+            last = bisect.bisect_right(tokens.starts, stop.start(), i, last)
         for end in range(i, last):
-            norm = tokens[end].norm
+            norm = tokens.norms[end]
             if norm.isdigit() or norm in lang.words or norm in lang.vague:
                 return end
         return last
 
     def _kind_after(
-        self, doc: Document, lang: _Language, tokens: tuple[Token, ...], i: int
+        self, doc: Document, lang: _Language, tokens: _Tokens, i: int
     ) -> tuple[str, int, int] | None:
         limit = self._reach(doc, lang, tokens, i, REACH_AFTER)
         for j in range(i, limit):
@@ -320,38 +327,38 @@ class FigureFinder:
         first: tuple[str, int, int] | None = None
         for j in range(i, limit):
             for kind, stop in lang.kinds.starting_at(tokens, j, limit):
-                hit = (kind, tokens[j].start, tokens[stop - 1].end)
+                hit = (kind, tokens.starts[j], tokens.ends[stop - 1])
                 if kind in self._casualty:
                     return hit
                 first = first or hit
         return first
 
     def _kind_before(
-        self, doc: Document, lang: _Language, tokens: tuple[Token, ...], i: int
+        self, doc: Document, lang: _Language, tokens: _Tokens, i: int
     ) -> tuple[str, int, int] | None:
         j = i
         while j > 0 and i - j < REACH_BEFORE:
-            gap_end = tokens[j].start if j < len(tokens) else len(doc.folded)
-            if _STOP_GAP.search(doc.folded, tokens[j - 1].end, gap_end):
+            gap_end = tokens.starts[j] if j < len(tokens.norms) else len(doc.folded)
+            if _STOP_GAP.search(doc.folded, tokens.ends[j - 1], gap_end):
                 break
             j -= 1
             for kind, stop in lang.kinds.starting_at(tokens, j, i):
-                return kind, tokens[j].start, tokens[stop - 1].end
+                return kind, tokens.starts[j], tokens.ends[stop - 1]
         return None
 
     @staticmethod
-    def _unit_at(lang: _Language, tokens: tuple[Token, ...], i: int, doc: Document) -> bool:
-        if i >= len(tokens):
+    def _unit_at(lang: _Language, tokens: _Tokens, i: int, doc: Document) -> bool:
+        if i >= len(tokens.norms):
             return False
-        return bool(lang.units.starting_at(tokens, i, len(tokens)))
+        return bool(lang.units.starting_at(tokens, i, len(tokens.norms)))
 
     @staticmethod
     def _qualifier(
-        doc: Document, lang: _Language, tokens: tuple[Token, ...], i: int
+        doc: Document, lang: _Language, tokens: _Tokens, i: int
     ) -> tuple[str, int] | None:
         for qualifier, j in lang.qualifiers.ending_before(tokens, i):
-            if not _STOP_GAP.search(doc.folded, tokens[j].start, tokens[i - 1].end + 1):
-                return qualifier, tokens[j].start
+            if not _STOP_GAP.search(doc.folded, tokens.starts[j], tokens.ends[i - 1] + 1):
+                return qualifier, tokens.starts[j]
         return None
 
 
@@ -371,5 +378,5 @@ def _digit_starts(norms: list[str], starts: list[int]) -> list[int]:
     return out
 
 
-def _adjacent(doc: Document, end: int, token: Token) -> bool:
-    return doc.folded[end : token.start].strip() == ""
+def _adjacent(doc: Document, end: int, start: int) -> bool:
+    return doc.folded[end:start].strip() == ""
