@@ -63,11 +63,14 @@ _PHONETIC = (
 )
 _NON_LETTER = re.compile(r"[^a-z]")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*|[^\w\s]")
-_NEXT_WORD = re.compile(r"[ \t\u00a0]+([^\W\d_][\w'\u2019-]*)")
+_NEXT_WORD = r"[ \t\u00a0]+[^\W\d_][\w'\u2019-]*"
 # Between a status marker and the role: spaces and at most one word ("the new Kazakh premier").
 _MARKER_GAP = re.compile(r"[ \t\u00a0]+(?:[^\W\d_][\w'\u2019]*[ \t\u00a0]+)?")
 _BLANKS = " \t\u00a0"
 _CLAUSE_END = ",;:"
+# the words after a role, up to MAX_NAME_TOKENS + 2 of them, in one match (a word cannot give
+# back letters to let one more repetition match, so this is the same as matching them one by one)
+_NEXT_WORDS = re.compile(rf"(?:{_NEXT_WORD}){{1,{MAX_NAME_TOKENS + 2}}}")
 STATUSES: tuple[PersonStatus, ...] = ("new", "former", "dismissed")
 # One mention with several markers: the successor named in a sentence about a dismissal is
 # new; a dismissed predecessor is also former, and dismissed says more.
@@ -270,7 +273,9 @@ class PeopleFinder:
         """``new``/``former``/``dismissed`` from the markers next to the role or in its clause."""
         text, folded = doc.text, doc.folded
         found: set[PersonStatus] = set()
-        for prefix, status in lang.prefixes:
+        # every prefix ends with a hyphen ("ex-", "oud-"): glued to the role
+        glued = role.start > 0 and folded[role.start - 1] == "-"
+        for prefix, status in lang.prefixes if glued else ():
             start = role.start - len(prefix)
             if start >= 0 and folded[start : role.start] == prefix:
                 if start == 0 or not folded[start - 1].isalnum():
@@ -346,13 +351,15 @@ class PeopleFinder:
     @staticmethod
     def _words_after(text: str, pos: int) -> list[tuple[int, int]]:
         """Words after ``pos`` separated by spaces only (no punctuation, no line break)."""
+        m = _NEXT_WORDS.match(text, pos)
+        if m is None:
+            return []
         out: list[tuple[int, int]] = []
-        while len(out) < MAX_NAME_TOKENS + 2:
-            m = _NEXT_WORD.match(text, pos)
-            if m is None:
-                break
-            out.append((m.start(1), m.end(1)))
-            pos = m.end()
+        pos = m.start()
+        for word in m.group().split():  # blanks between words only: find skips just those
+            pos = text.find(word, pos)
+            out.append((pos, pos + len(word)))
+            pos += len(word)
         return out
 
     def _name_span(self, words: list[tuple[int, int]], text: str) -> tuple[int, int, int] | None:
