@@ -80,15 +80,20 @@ class _Index:
         self._labelled = labelled
         self._backwards = backwards
         self._cache: dict[str, list[tuple[str, Phrase]]] = {}
+        # words seen to start (end) no phrase: the callers' loops skip them with a set lookup
+        self.idle: set[str] = set()
 
     def candidates(self, norm: str) -> list[tuple[str, Phrase]]:
         found = self._cache.get(norm)
         if found is None:
             if len(self._cache) > self._CACHE_SIZE:
                 self._cache.clear()
+                self.idle.clear()
             found = self._cache[norm] = [
                 (label, phrase) for label, phrase in self._labelled if self._fits(norm, phrase)
             ]
+            if not found:
+                self.idle.add(norm)
         return found
 
     def _fits(self, norm: str, phrase: Phrase) -> bool:
@@ -320,12 +325,17 @@ class FigureFinder:
         self, doc: Document, lang: _Language, tokens: _Tokens, i: int
     ) -> tuple[str, int, int] | None:
         limit = self._reach(doc, lang, tokens, i, REACH_AFTER)
+        norms = tokens.norms
+        idle = lang.people.idle
         for j in range(i, limit):
-            if lang.people.starting_at(tokens, j, limit):
+            if norms[j] not in idle and lang.people.starting_at(tokens, j, limit):
                 limit = self._reach(doc, lang, tokens, i, j - i + 1 + REACH_PEOPLE)
                 break
         first: tuple[str, int, int] | None = None
+        idle = lang.kinds.idle
         for j in range(i, limit):
+            if norms[j] in idle:
+                continue
             for kind, stop in lang.kinds.starting_at(tokens, j, limit):
                 hit = (kind, tokens.starts[j], tokens.ends[stop - 1])
                 if kind in self._casualty:
