@@ -166,6 +166,8 @@ class Record:
     key: bytes | None
     value: bytes
     headers: dict[str, bytes]
+    partition: int = -1
+    offset: int = -1
 
 
 async def read_topic(
@@ -197,7 +199,14 @@ async def read_topic(
             batch = await consumer.getmany(timeout_ms=200)
             for messages in batch.values():
                 records.extend(
-                    Record(m.key, m.value or b"", {k: v for k, v in m.headers}) for m in messages
+                    Record(
+                        m.key,
+                        m.value or b"",
+                        {k: v for k, v in m.headers},
+                        partition=m.partition,
+                        offset=m.offset,
+                    )
+                    for m in messages
                 )
     finally:
         await consumer.stop()
