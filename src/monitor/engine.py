@@ -8,22 +8,30 @@ length and its hits, not with the number of rules (a presearcher, as in Lucene M
 hit starts and ends in the text is worked out only for the rules that pass that gate.
 
 Sentences and tokens are computed only for rules that need them (proximity, sentence-scoped
-exclusions, evidence of a match); enrichment facts only when a rule's term logic already holds
-and it has conditions, and then at most once per article.
+exclusions, the lead, evidence of a match); enrichment facts only when a rule's term logic
+already holds and it has conditions, and then at most once per article.
+
+Related-headline lists ("Lees ook:", "Read more:", ``data/related_lists.yaml``) are found once
+per article, and only when some rule passed the gate; hits inside them are dropped for every
+rule. The text is not changed, so every offset stays an offset into the original.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from typing import Any, Protocol
 
 import ahocorasick_rs
+import yaml
 
-from monitor.alert import Evidence, Span
+from monitor.alert import Evidence, Figure, Span
 from monitor.rule import COMMON, Clause, FactCondition, Rule
-from monitor.text import Document
+from monitor.text import Document, fold
 
 
 class Facts(Protocol):
@@ -72,6 +80,9 @@ class _CompiledClause:
     all: tuple[int, ...]
     any: tuple[int, ...]
     none: tuple[int, ...]
+    lead: bool
+    # groups one of which must hit in a figure's sentence (``facts.figure_sentence_with``)
+    figure_groups: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +90,8 @@ class _CompiledRule:
     rule: Rule
     clauses: tuple[_CompiledClause, ...]
     ignore: frozenset[int]
+    # (groups, min distinct terms) per veto: seen on every hit, ignored sentences included
+    vetoes: tuple[tuple[frozenset[int], int], ...]
     # per clause (all-of group bits, any-of group bits, min_hits): a necessary condition on the
     # groups a rule's hits fall in, checked before any per-group work (see ``RuleSet.candidates``)
     gates: tuple[tuple[int, int, int], ...]
@@ -110,9 +123,18 @@ def scan_key(phrase: str) -> str:
 class RuleSet:
     """An immutable, compiled set of rules. Build once; share between threads and articles."""
 
-    def __init__(self, rules: Iterable[Rule], *, source: str = "") -> None:
+    def __init__(
+        self,
+        rules: Iterable[Rule],
+        *,
+        source: str = "",
+        related_lists: RelatedLists | None = None,
+    ) -> None:
+        """``related_lists``: the headers of related-headline lists to cut; by default the
+        packaged ``data/related_lists.yaml`` (pass ``RelatedLists(())`` to cut nothing)."""
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.source = source
+        self.related_lists = default_related_lists() if related_lists is None else related_lists
         self._terms: list[_TermRef] = []
         self._compiled: list[_CompiledRule] = []
         table: dict[str, dict[str, list[int]]] = {}  # padded key -> language -> term ids
@@ -236,6 +258,15 @@ class RuleSet:
         if not chosen:
             return []
         by_rule = self._group_hits(found, chosen, scan, doc)
+        cut = self.related_lists.spans(doc)
+        if cut:
+            starts = [start for start, _ in cut]
+
+            def kept(hit: _Hit) -> bool:
+                i = bisect.bisect_right(starts, hit[0]) - 1
+                return i < 0 or hit[0] >= cut[i][1]
+
+            return [(r, [h for h in by_rule[r] if kept(h)]) for r in chosen]
         return [(rule_index, by_rule[rule_index]) for rule_index in chosen]
 
     def _gate(self, masks: dict[int, int]) -> list[int]:
@@ -298,13 +329,31 @@ class RuleSet:
         by_group: dict[int, list[_Hit]] = {}
         for hit in hits:
             by_group.setdefault(terms[hit[2]].group, []).append(hit)
+        for groups, min_hits in compiled.vetoes:
+            if not groups.isdisjoint(by_group):
+                texts = {terms[h[2]].text for g in groups for h in by_group.get(g, ())}
+                if len(texts) >= min_hits:
+                    return None
         if compiled.ignore and not compiled.ignore.isdisjoint(by_group):
             by_group = _drop_ignored_sentences(by_group, compiled.ignore, doc)
+        lead: dict[int, list[_Hit]] | None = None
         for clause in compiled.clauses:
-            chosen = _clause_hits(clause, by_group, doc, terms)
+            view = by_group
+            if clause.lead:
+                if lead is None:
+                    end = lead_end(doc, compiled.rule.lead_sentences)
+                    lead = {g: [h for h in hs if h[0] < end] for g, hs in by_group.items()}
+                    lead = {g: hs for g, hs in lead.items() if hs}
+                view = lead
+            chosen = _clause_hits(clause, view, by_group, doc, terms)
             if chosen is None:
                 continue
-            if clause.clause.facts is not None and not _facts_hold(clause.clause.facts, facts):
+            if clause.clause.facts is not None and not _facts_hold(
+                clause.clause.facts,
+                facts,
+                _sentences_with(clause.figure_groups, by_group, doc),
+                doc,
+            ):
                 continue
             return Match(compiled.rule, clause.clause.describe(), self._evidence(chosen, doc))
         return None
@@ -365,10 +414,99 @@ def _compile_rule(rule: Rule, names: dict[str, int]) -> _CompiledRule:
     def bits(groups: Sequence[str]) -> int:
         return sum(1 << g for g in set(ids(groups)))
 
-    clauses = tuple(_CompiledClause(c, ids(c.all), ids(c.any), ids(c.none)) for c in rule.clauses)
+    clauses = tuple(
+        _CompiledClause(
+            c,
+            ids(c.all),
+            ids(c.any),
+            ids(c.none),
+            c.within == "lead",
+            ids(c.facts.figure_sentence_with) if c.facts is not None else (),
+        )
+        for c in rule.clauses
+    )
     gates = tuple((bits(c.all), bits(c.any), c.min_hits) for c in rule.clauses)
     ignore = frozenset(ids(rule.ignore_sentences_with))
-    return _CompiledRule(rule, clauses, ignore, gates, len(rule.groups))
+    vetoes = tuple((frozenset(ids(v.any)), v.min_hits) for v in rule.vetoes)
+    return _CompiledRule(rule, clauses, ignore, vetoes, gates, len(rule.groups))
+
+
+def lead_end(doc: Document, sentences: int) -> int:
+    """Where the lead ends: after the first paragraph (an article's title: ``Article.body`` puts
+    it first, then a blank line) and ``sentences`` sentences after it. Without a blank line, the
+    first sentence stands for the paragraph."""
+    spans = doc.sentences
+    text = doc.text
+    first = text.find("\n\n", len(text) - len(text.lstrip()))
+    if first < 0:
+        after = 1
+    else:
+        after = bisect.bisect_left([s for s, _ in spans], first)
+    last = min(after + sentences, len(spans)) - 1
+    return spans[last][1] if last >= 0 else len(text)
+
+
+class RelatedLists:
+    """Finds related-headline lists ("Lees ook:", "Read more:" and the headlines under them).
+
+    A header is a marker at the start of a line (after an optional bullet), followed by ``:``, a
+    dash, ``>`` or the end of the line. The list runs on over bulleted lines, short lines without
+    a full stop (headlines) and blank lines between them, and ends at the first line of prose.
+    """
+
+    MAX_HEADLINE = 160
+    _BULLETS = "-\u2013\u2014\u2022*\u00b7\u25ba\u00bb>|"
+
+    def __init__(self, markers: Iterable[str]) -> None:
+        keys = sorted({scan_key(fold(m)) for m in markers if scan_key(fold(m))}, key=len)
+        alternatives = "|".join(r"[\W_]+".join(map(re.escape, k.split())) for k in reversed(keys))
+        bullets = re.escape(self._BULLETS)
+        self._header = (
+            re.compile(
+                rf"^[ \t{bullets}]*(?:{alternatives})[ \t\u00a0]*(?:[:\-\u2013\u2014>\u00bb|]|$)",
+                re.MULTILINE,
+            )
+            if keys
+            else None
+        )
+
+    def spans(self, doc: Document) -> list[tuple[int, int]]:
+        """(start, end) of every related list in ``doc``, in order, as text offsets."""
+        if self._header is None:
+            return []
+        folded = doc.folded
+        out: list[tuple[int, int]] = []
+        for found in self._header.finditer(folded):
+            if out and found.start() < out[-1][1]:
+                continue
+            end = folded.find("\n", found.end())
+            end = len(folded) if end < 0 else end
+            cursor = end
+            while cursor < len(folded):
+                nxt = folded.find("\n", cursor + 1)
+                line_end = len(folded) if nxt < 0 else nxt
+                line = folded[cursor + 1 : line_end].strip()
+                if line and not self._headline(line):
+                    break
+                if line:
+                    end = line_end
+                cursor = line_end
+            out.append((found.start(), end))
+        return out
+
+    def _headline(self, line: str) -> bool:
+        if line[0] in self._BULLETS:
+            return True
+        return len(line) <= self.MAX_HEADLINE and line[-1] not in ".:;"
+
+
+@functools.cache
+def default_related_lists() -> RelatedLists:
+    """The packaged markers (``monitor/data/related_lists.yaml``), read once per process."""
+    raw = yaml.safe_load(
+        resources.files("monitor").joinpath("data/related_lists.yaml").read_text("utf-8")
+    )
+    return RelatedLists(m for markers in raw["markers"].values() for m in markers)
 
 
 class _LazyFacts:
@@ -388,7 +526,10 @@ class _LazyFacts:
         return self._facts
 
 
-def _facts_hold(condition: FactCondition, lazy: _LazyFacts) -> bool:
+def _facts_hold(
+    condition: FactCondition, lazy: _LazyFacts, sentences: set[int] | None, doc: Document
+) -> bool:
+    """``sentences``: where the figures must stand (``figure_sentence_with``), or None."""
     facts = lazy.get()
     if facts is None:
         return False
@@ -398,11 +539,37 @@ def _facts_hold(condition: FactCondition, lazy: _LazyFacts) -> bool:
         location = facts.location
         if location is None or not (facts.actors - {location}):
             return False
+    placed = _placed_figures(facts) if sentences is not None else None
     for kind, minimum in condition.figures:
+        if placed is not None and sentences is not None:
+            if not any(
+                k == kind and v >= minimum and doc.sentence_index(at) in sentences
+                for k, v, at in placed
+            ):
+                return False
+            continue
         value = facts.figure(kind)
         if value is None or value < minimum:
             return False
     return True
+
+
+def _placed_figures(facts: Facts) -> list[tuple[str, int, int]] | None:
+    """(kind, value, start offset) of every figure enrichment found, or None when the facts
+    cannot place their figures (a rule test's stated facts: their figures count anywhere)."""
+    figures = getattr(facts, "figures", None)
+    if not isinstance(figures, tuple) or not all(isinstance(f, Figure) for f in figures):
+        return None
+    return [(f.kind, f.value, f.span.start) for f in figures]
+
+
+def _sentences_with(
+    groups: tuple[int, ...], by_group: dict[int, list[_Hit]], doc: Document
+) -> set[int] | None:
+    """Sentence indexes with a hit of ``groups`` (None when the clause names no groups)."""
+    if not groups:
+        return None
+    return {doc.sentence_index(h[0]) for g in groups for h in by_group.get(g, ())}
 
 
 def _drop_ignored_sentences(
@@ -421,9 +588,14 @@ def _drop_ignored_sentences(
 
 
 def _clause_hits(
-    clause: _CompiledClause, by_group: dict[int, list[_Hit]], doc: Document, terms: list[_TermRef]
+    clause: _CompiledClause,
+    by_group: dict[int, list[_Hit]],
+    article: dict[int, list[_Hit]],
+    doc: Document,
+    terms: list[_TermRef],
 ) -> list[_Hit] | None:
-    """The hits that make ``clause`` hold, or None."""
+    """The hits that make ``clause`` hold, or None. ``by_group`` are the hits its all/any groups
+    may use (the lead's, for ``in: lead``), ``article`` those its none-of groups see."""
     for group in clause.all:
         if group not in by_group:
             return None
@@ -431,7 +603,7 @@ def _clause_hits(
     if clause.any and not present_any:
         return None
     for group in clause.none:
-        if group in by_group:
+        if group in article:
             return None
     groups = (*clause.all, *present_any)
     near = clause.clause.near

@@ -53,6 +53,8 @@ class FactCondition:
     min_countries: int = 0
     foreign_actor: bool = False
     figures: tuple[tuple[str, int], ...] = ()
+    # the figures must stand in a sentence with a hit of one of these groups (their own event)
+    figure_sentence_with: tuple[str, ...] = ()
 
     def describe(self) -> str:
         parts = []
@@ -61,6 +63,8 @@ class FactCondition:
         if self.foreign_actor:
             parts.append("an actor country other than the location")
         parts.extend(f"{kind} >= {minimum}" for kind, minimum in self.figures)
+        if self.figure_sentence_with:
+            parts.append(f"in a sentence with {' or '.join(self.figure_sentence_with)}")
         return ", ".join(parts)
 
 
@@ -75,6 +79,8 @@ class Clause:
     min_hits: int = 1
     near: int | Literal["sentence"] | None = None
     facts: FactCondition | None = None
+    # "lead": the all/any groups only count their hits in the title and the lead sentences
+    within: Literal["article", "lead"] = "article"
 
     def describe(self) -> str:
         """Human readable, for the alert: ``name: all(a, b) any(c) near sentence; facts ...``."""
@@ -91,10 +97,29 @@ class Clause:
             parts.append("in one sentence")
         elif self.near is not None:
             parts.append(f"within {self.near} tokens")
+        if self.within == "lead":
+            parts.append("in the lead")
         logic = " ".join(parts)
         if self.facts is not None:
             logic += f"; facts: {self.facts.describe()}"
         return f"{self.name}: {logic}" if self.name else logic
+
+
+@dataclass(frozen=True, slots=True)
+class Veto:
+    """The rule does not fire when at least ``min_hits`` distinct terms of ``any`` hit anywhere
+    in the article, in sentences ``ignore_sentences_with`` removed too."""
+
+    any: tuple[str, ...]
+    min_hits: int = 1
+
+    def describe(self) -> str:
+        return f"veto any({', '.join(self.any)})" + (
+            f" min_hits {self.min_hits}" if self.min_hits > 1 else ""
+        )
+
+
+DEFAULT_LEAD_SENTENCES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +169,9 @@ class Rule:
     languages: tuple[str, ...] = ()
     event_code: str | None = None
     ignore_sentences_with: tuple[str, ...] = ()
+    vetoes: tuple[Veto, ...] = ()
+    # the lead: the article's first paragraph (its title) and this many sentences after it
+    lead_sentences: int = DEFAULT_LEAD_SENTENCES
     should_match: tuple[Example, ...] = field(default=(), repr=False)
     should_not_match: tuple[Example, ...] = field(default=(), repr=False)
     source: str = ""

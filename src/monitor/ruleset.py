@@ -27,6 +27,7 @@ from monitor.engine import RuleSet
 from monitor.errors import RuleError, RuleSetError
 from monitor.rule import (
     COMMON,
+    DEFAULT_LEAD_SENTENCES,
     Clause,
     Escalation,
     Example,
@@ -36,6 +37,7 @@ from monitor.rule import (
     SeverityPolicy,
     Term,
     TermKind,
+    Veto,
 )
 from monitor.text import fold
 
@@ -171,12 +173,23 @@ def _check(item: _File) -> None:
     for i, name in enumerate(data.get("ignore_sentences_with", ())):
         if name not in groups:
             item.add(["ignore_sentences_with", i], f"unknown group {name!r}")
+    for v, veto in enumerate(data.get("veto", ())):
+        for i, name in enumerate(veto["any"]):
+            used.add(name)
+            if name not in groups:
+                item.add(["veto", v, "any", i], f"unknown group {name!r}")
     for c, clause in enumerate(data["match"]):
         for key in ("all", "any", "none"):
             for i, name in enumerate(clause.get(key, ())):
                 used.add(name)
                 if name not in groups:
                     item.add(["match", c, key, i], f"unknown group {name!r}")
+        for i, name in enumerate(clause.get("facts", {}).get("figure_sentence_with", ())):
+            used.add(name)
+            if name not in groups:
+                item.add(
+                    ["match", c, "facts", "figure_sentence_with", i], f"unknown group {name!r}"
+                )
         both = set(clause.get("none", ())) & (
             set(clause.get("all", ())) | set(clause.get("any", ()))
         )
@@ -322,7 +335,9 @@ def _build(item: _File, forms: Mapping[tuple[str, str], frozenset[str]]) -> Rule
                     min_countries=facts.get("min_countries", 0),
                     foreign_actor=facts.get("foreign_actor", False),
                     figures=tuple(sorted(facts.get("figures", {}).items())),
+                    figure_sentence_with=tuple(facts.get("figure_sentence_with", ())),
                 ),
+                within=raw.get("in", "article"),
             )
         )
     severity = data["severity"]
@@ -344,6 +359,8 @@ def _build(item: _File, forms: Mapping[tuple[str, str], frozenset[str]]) -> Rule
         languages=tuple(data["languages"]),
         event_code=data.get("event_code"),
         ignore_sentences_with=tuple(data.get("ignore_sentences_with", ())),
+        vetoes=tuple(Veto(tuple(v["any"]), v.get("min_hits", 1)) for v in data.get("veto", ())),
+        lead_sentences=data.get("lead_sentences", DEFAULT_LEAD_SENTENCES),
         should_match=tuple(
             _example(e, line_of(item.root, ["tests", "match", i]))
             for i, e in enumerate(tests.get("match", ()))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.engine import Facts, RuleSet, match
+from monitor.alert import Figure, Span
+from monitor.engine import Facts, RelatedLists, RuleSet, match
 from monitor.ruleset import load_ruleset
 from monitor.text import analyse, fold
 
@@ -294,3 +295,215 @@ def test_candidates_gate_on_groups_and_distinct_terms(
 ) -> None:
     rs = ruleset(tmp_path, LOGIC, "[en]")
     assert bool(rs.candidates(analyse(text, "en"))) is candidate
+
+
+LEAD = """
+terms:
+  a: {en: [coup]}
+  b: {en: [army]}
+  later: {en: [trial]}
+lead_sentences: 2
+match:
+  - all: [a, b]
+    near: sentence
+    in: lead
+    none: [later]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Army stages coup\n\nTanks rolled in. It was calm.", True, id="in-title"),
+        pytest.param(
+            "Capital calm\n\nShops opened. Then the army staged a coup. It was calm.",
+            True,
+            id="second-lead-sentence",
+        ),
+        pytest.param(
+            "Capital calm\n\nShops opened. Buses ran. The army staged a coup in 1991.",
+            False,
+            id="after-the-lead",
+        ),
+        pytest.param(
+            "Shops opened. Buses ran. The army staged a coup.", True, id="no-title-first-sentence"
+        ),
+        pytest.param(
+            "Shops opened. Buses ran. Trams ran. The army staged a coup.",
+            False,
+            id="no-title-beyond-lead",
+        ),
+        pytest.param(
+            "Army stages coup\n\nTanks rolled in.\n\nA trial over the last one opened.",
+            False,
+            id="none-of-sees-the-whole-article",
+        ),
+    ],
+)
+def test_clause_in_lead(tmp_path: Path, text: str, expected: bool) -> None:
+    """`in: lead` counts the all/any hits of the title and the first N sentences after it only,
+    while its none-of groups still see the whole article."""
+    assert fired(ruleset(tmp_path, LEAD, "[en]"), text) is expected
+
+
+VETO = """
+terms:
+  a: {en: [troops]}
+  b: {en: [arrive*]}
+  drill: {en: [exercise, drill, manoeuvres]}
+ignore_sentences_with: [drill]
+veto:
+  - any: [drill]
+    min_hits: 2
+match:
+  - all: [a, b]
+    near: sentence
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Troops arrived in Poland.", True, id="no-exercise"),
+        pytest.param(
+            "Troops arrived in Poland. The exercise starts Monday.", True, id="one-stray-mention"
+        ),
+        pytest.param(
+            "Troops arrived in Poland. The exercise starts Monday. The drill ends in May.",
+            False,
+            id="two-distinct-words-anywhere",
+        ),
+        pytest.param(
+            "Troops arrived in Poland. The exercise starts Monday, and the exercise ends soon.",
+            True,
+            id="one-word-twice-is-one-term",
+        ),
+        pytest.param(
+            "Troops arrived in Poland. Exercise and drill in one ignored sentence.",
+            False,
+            id="veto-sees-ignored-sentences",
+        ),
+    ],
+)
+def test_article_wide_veto_with_min_hits(tmp_path: Path, text: str, expected: bool) -> None:
+    """A veto counts distinct terms anywhere, also in sentences `ignore_sentences_with` drops."""
+    assert fired(ruleset(tmp_path, VETO, "[en]"), text) is expected
+
+
+RELATED = """
+terms:
+  a: {en: [coup], fr: [coup d'état], ru: [переворот*]}
+match:
+  - any: [a]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        pytest.param(
+            "Calm day\n\nShops opened.\n\nRead more:\n- Coup in Niger", "en", False, id="en-list"
+        ),
+        pytest.param(
+            "Calm day\n\nShops opened.\n\nRelated: Coup in Niger", "en", False, id="en-same-line"
+        ),
+        pytest.param(
+            "Calm\n\nÀ lire aussi :\n- Niger : un coup d'État déjoué\n",
+            "fr",
+            False,
+            id="fr-space-before-colon",
+        ),
+        pytest.param(
+            "Спокойно\n\nЧитайте также:\n\n- Переворот в Нигере",
+            "ru",
+            False,
+            id="ru-blank-line-in-list",
+        ),
+        pytest.param(
+            "Calm day\n\nRead more:\n- Markets up\n\nThe army staged a coup on Monday, it said.",
+            "en",
+            True,
+            id="prose-after-the-list-counts",
+        ),
+        pytest.param("Related coup talks failed", "en", True, id="marker-needs-a-colon-or-eol"),
+        pytest.param("The coup, read more: nothing", "en", True, id="marker-not-at-line-start"),
+    ],
+)
+def test_related_lists_do_not_fire(tmp_path: Path, text: str, lang: str, expected: bool) -> None:
+    """Hits in a related-headline list (packaged markers, any language) do not count; prose
+    after the list and a marker word inside a sentence do."""
+    assert fired(ruleset(tmp_path, RELATED, "[en, fr, ru]"), text, lang) is expected
+
+
+def test_related_list_markers_are_data(tmp_path: Path) -> None:
+    """The markers come from the RuleSet's `RelatedLists`: with none, the list's hits count."""
+    rules = ruleset(tmp_path, RELATED, "[en, fr, ru]").rules
+    text = "Calm day\n\nRead more:\n- Coup in Niger"
+    assert fired(RuleSet(rules, related_lists=RelatedLists(["read more"])), text) is False
+    assert fired(RuleSet(rules, related_lists=RelatedLists([])), text) is True
+
+
+@dataclass
+class PlacedFacts:
+    """Enrichment-like facts whose figures carry their offsets."""
+
+    figures: tuple[Figure, ...]
+    countries: frozenset[str] = frozenset()
+    location: str | None = None
+    actors: frozenset[str] = frozenset()
+
+    def figure(self, kind: str) -> int | None:
+        return max((f.value for f in self.figures if f.kind == kind), default=None)
+
+
+def _deaths(text: str, surface: str, value: int) -> Figure:
+    start = text.index(surface)
+    return Figure(
+        kind="deaths",
+        value=value,
+        surface=surface,
+        span=Span(start, start + len(surface)),
+        sentence="",
+    )
+
+
+FIGURE_SENTENCE = """
+terms:
+  unrest: {en: [protest*, riot*]}
+match:
+  - any: [unrest]
+    facts: {figures: {deaths: 1}, figure_sentence_with: [unrest]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "surface", "expected"),
+    [
+        pytest.param(
+            "Riots spread. Four protesters were shot.",
+            "Four protesters",
+            True,
+            id="figure-beside-unrest",
+        ),
+        pytest.param(
+            "Protests spread. A bus crash left 16 people dead.",
+            "16 people",
+            False,
+            id="figure-in-another-sentence",
+        ),
+    ],
+)
+def test_figure_tied_to_its_sentence(
+    tmp_path: Path, text: str, surface: str, expected: bool
+) -> None:
+    """`figure_sentence_with` needs a figure whose own sentence has a hit of the named groups."""
+    facts = PlacedFacts((_deaths(text, surface, 4),))
+    assert fired(ruleset(tmp_path, FIGURE_SENTENCE, "[en]"), text, facts=facts) is expected
+
+
+def test_figure_sentence_with_stated_facts_counts_anywhere(tmp_path: Path) -> None:
+    """Facts that cannot place their figures (a rule test's stated facts) count anywhere."""
+    rs = ruleset(tmp_path, FIGURE_SENTENCE, "[en]")
+    text = "Protests spread. A bus crash left 16 people dead."
+    assert fired(rs, text, facts=FakeFacts(figures={"deaths": 16})) is True
+    assert fired(rs, text, facts=FakeFacts(figures={"deaths": 0})) is False

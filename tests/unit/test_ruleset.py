@@ -92,3 +92,56 @@ def test_lemma_terms_expand_to_dictionary_forms() -> None:
     assert rule is not None
     keys = {k for t in rule.group("send").terms for k in t.key.split("\x1f")}
     assert {"ingeroepen", "stuurde", "gestuurd"} <= keys
+
+
+NEW_KEYS_WITH_ERRORS = """\
+id: rule
+title: test rule
+severity: {base: low}
+languages: [en]
+terms:
+  a: {en: [troops]}
+  b: {en: [exercise]}
+veto:
+  - any: [drill]
+match:
+  - all: [a]
+    facts: {figures: {deaths: 1}, figure_sentence_with: [riots]}
+  - all: [a]
+    none: [b]
+    in: paragraph
+  - all: [a]
+    facts: {figure_sentence_with: [a]}
+"""
+
+
+def test_check_reports_veto_lead_and_figure_sentence_errors_with_lines(tmp_path: Path) -> None:
+    """Unknown groups in `veto` and `figure_sentence_with`, a bad `in` and a sentence condition
+    without figures are each reported at their own line."""
+    (tmp_path / "rule.yaml").write_text(NEW_KEYS_WITH_ERRORS, encoding="utf-8")
+    found = [f"{e.line}: {e.message}" for e in check(tmp_path, cache_dir=None)]
+    assert any(m.startswith("15: $.match[1].in:") for m in found), found
+    assert any(m.startswith("17: $.match[2].facts:") and "figures" in m for m in found), found
+    # schema errors stop the file before the semantic checks: fix them and check again
+    fixed = NEW_KEYS_WITH_ERRORS.replace("in: paragraph", "in: lead").replace(
+        "facts: {figure_sentence_with: [a]}", "facts: {figures: {deaths: 2}}"
+    )
+    (tmp_path / "rule.yaml").write_text(fixed, encoding="utf-8")
+    found = [f"{e.line}: {e.message}" for e in check(tmp_path, cache_dir=None)]
+    assert found == ["9: unknown group 'drill'", "12: unknown group 'riots'"]
+
+
+def test_new_keys_load_into_the_model(tmp_path: Path) -> None:
+    """`veto`, `lead_sentences`, `in: lead` and `figure_sentence_with` reach the typed rule."""
+    text = NEW_KEYS_WITH_ERRORS.replace("[drill]", "[b]\n    min_hits: 2").replace("[riots]", "[a]")
+    text = text.replace("in: paragraph", "in: lead").replace(
+        "facts: {figure_sentence_with: [a]}", "facts: {figures: {deaths: 2}}"
+    )
+    (tmp_path / "rule.yaml").write_text(text + "lead_sentences: 5\n", encoding="utf-8")
+    rule = load_ruleset(tmp_path, cache_dir=None).rules[0]
+    assert [(v.any, v.min_hits) for v in rule.vetoes] == [(("b",), 2)]
+    assert rule.lead_sentences == 5
+    assert [c.within for c in rule.clauses] == ["article", "lead", "article"]
+    facts = rule.clauses[0].facts
+    assert facts is not None and facts.figure_sentence_with == ("a",)
+    assert "in the lead" in rule.clauses[1].describe()
