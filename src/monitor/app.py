@@ -47,6 +47,11 @@ RAW_SERIALIZERS: dict[str, Any] = {"key_serializer": "raw", "value_serializer": 
 MAX_UNACKED_ARTICLES = 1000
 
 
+def matches_topic(settings: Settings) -> str:
+    """The internal topic between the two stages (the worker creates it before faust starts)."""
+    return f"{settings.app_id}-matches"
+
+
 def build_app(settings: Settings, runtime: Runtime) -> faust.App:
     """A Faust app wired to ``runtime`` (pipeline, metrics, readiness, delivery)."""
     session = settings.kafka_session_timeout
@@ -80,7 +85,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
         settings.topic_articles_dlq, partitions=partitions, **RAW, **RAW_SERIALIZERS
     )
     matches = app.topic(
-        f"{settings.app_id}-matches",
+        matches_topic(settings),
         partitions=partitions,
         internal=True,
         **RAW,

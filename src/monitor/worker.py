@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import faust
 
-from monitor.app import build_app
+from monitor.app import build_app, matches_topic
 from monitor.deliver.subscriptions import Subscriptions, load_subscriptions
 from monitor.logs import configure_logging
 from monitor.pipeline import Pipeline
@@ -38,10 +38,14 @@ def run_worker(settings: Settings, environ: Mapping[str, str]) -> int:
             settings.subscriptions_path, environ, allow_http=settings.webhook_allow_http
         )
         log.info("subscriptions loaded: %d", len(subscriptions))
+    # The repartition topic too: left to faust, it is created while the consumer joins its group,
+    # the assignor may not see it yet ("Ignoring missing topic") and the story stage then gets no
+    # partitions until the next metadata refresh (minutes): articles are consumed, no alert comes.
+    plan = {**topic_plan(settings), matches_topic(settings): settings.topic_partitions}
     asyncio.run(
         ensure_topics(
             settings.kafka_bootstrap_servers,
-            topic_plan(settings),
+            plan,
             settings.topic_replication,
             configs=topic_configs(settings),
         )
