@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from monitor.errors import RuleSetError
 from monitor.rule import Escalation
-from monitor.ruleset import check, load_ruleset
+from monitor.ruleset import _FAST_VALIDATOR, _VALIDATOR, check, load_ruleset
 
 FILES = Path(__file__).parent.parent / "files"
 ERRORS = "tests/files/rules_with_errors"
@@ -36,7 +37,7 @@ EXPECTED = [
     f"{ERRORS}/bad_terms.yaml:14: unknown group 'missing'",
     f"{ERRORS}/bad_terms.yaml:15: group 'troops' is both required and excluded",
     f"{ERRORS}/bad_terms.yaml:18: language 'fr' is not in the rule's languages",
-    f"{ERRORS}/broken_yaml.yaml:3: invalid YAML: expected ',' or ']', but got '<stream end>'",
+    f"{ERRORS}/broken_yaml.yaml:3: invalid YAML: did not find expected ',' or ']'",
     f"{ERRORS}/duplicate.yaml:1: id 'troops_sent' must be the file name ('duplicate')",
     f"{ERRORS}/troops_sent.yaml:1: duplicate id 'troops_sent' (also in {ERRORS}/duplicate.yaml:1)",
 ]
@@ -145,3 +146,41 @@ def test_new_keys_load_into_the_model(tmp_path: Path) -> None:
     facts = rule.clauses[0].facts
     assert facts is not None and facts.figure_sentence_with == ("a",)
     assert "in the lead" in rule.clauses[1].describe()
+
+
+def _documents() -> list[tuple[str, object]]:
+    """The shipped rules, the fixtures, and valid rules broken one keyword at a time."""
+    paths = [*Path("rules").glob("*.yaml"), *FILES.glob("rules_*/*.yaml")]
+    docs: list[tuple[str, object]] = []
+    for path in sorted(paths):
+        try:
+            docs.append((str(path), yaml.safe_load(path.read_text())))
+        except yaml.YAMLError:
+            continue
+    rule = yaml.safe_load((FILES / "rules_valid" / "troops_sent.yaml").read_text())
+    clause = rule["match"][0]
+    broken = {
+        "pattern": {**rule, "id": "Troops"},
+        "enum": {**rule, "severity": {"base": "urgent"}},
+        "type": {**rule, "languages": "en"},
+        "additionalProperties": {**rule, "colour": "red"},
+        "minItems": {**rule, "match": []},
+        "dependentRequired": {
+            **rule,
+            "match": [{**clause, "facts": {"figure_sentence_with": [clause["all"][0]]}}],
+        },
+    }
+    docs.extend((f"broken {keyword}", doc) for keyword, doc in broken.items())
+    return docs
+
+
+@pytest.mark.parametrize(
+    ("what", "doc"), _documents(), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_the_fast_schema_gate_never_passes_a_file_the_full_validator_rejects(
+    what: str, doc: object
+) -> None:
+    """The Rust validator alone decides that a file is valid (jsonschema lists the errors only
+    when it says no), so it must never say "valid" where jsonschema finds an error."""
+    errors = list(_VALIDATOR.iter_errors(doc))
+    assert _FAST_VALIDATOR.is_valid(doc) == (not errors), (what, [e.message for e in errors])
