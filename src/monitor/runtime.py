@@ -60,6 +60,8 @@ class Runtime:
         self.metrics = Metrics(self.registry)
         self.readiness = Readiness()
         self._fingerprint = rules_fingerprint(settings.rules_path)
+        self._reloading = asyncio.Lock()
+        self._signalled: set[asyncio.Task[bool]] = set()
         self.metrics.rules_loaded(r.id for r in pipeline.ruleset.rules)
         self.readiness.rules_loaded(True)
         self.dispatcher = (
@@ -68,11 +70,20 @@ class Runtime:
             else None
         )
 
-    def reload_rules(self) -> bool:
-        """Load the rules folder again; swap it in only if it is valid as a whole."""
+    async def reload_rules(self) -> bool:
+        """Load the rules folder again; swap it in only if it is valid as a whole.
+
+        The load (seconds for a large set) runs in a thread: the event loop that heartbeats to
+        Kafka, serves ``/metrics`` and runs the agents is never held up by it. The swap itself
+        happens on the loop, so an article is matched against one rule set or the other.
+        """
+        async with self._reloading:
+            return await self._reload()
+
+    async def _reload(self) -> bool:
         self._fingerprint = rules_fingerprint(self.settings.rules_path)
         try:
-            ruleset = load_ruleset(self.settings.rules_path)
+            ruleset = await asyncio.to_thread(load_ruleset, self.settings.rules_path)
         except RuleSetError as exc:
             for error in exc.errors:
                 log.error("rule reload rejected: %s", error, extra={"path": error.path})
@@ -95,13 +106,13 @@ class Runtime:
 
         async def poll_rules() -> None:
             if rules_fingerprint(self.settings.rules_path) != self._fingerprint:
-                self.reload_rules()
+                await self.reload_rules()
 
         async def measure_lag() -> None:
             await self._measure_lag(app)
 
         async def on_started() -> None:
-            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.reload_rules)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._reload_on_signal)
             self.readiness.producer_connected(True)
 
         app.timer(interval=self.settings.rules_poll_interval)(poll_rules)
@@ -120,6 +131,11 @@ class Runtime:
         app.service(_lifecycle_service(self.readiness))
         if self.dispatcher is not None:
             app.service(_delivery_service(self.dispatcher))
+
+    def _reload_on_signal(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.reload_rules())
+        self._signalled.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._signalled.discard)
 
     async def _measure_lag(self, app: faust.App) -> None:
         consumer = app.consumer
