@@ -21,7 +21,7 @@ from monitor.enrich import Enricher, Enrichment
 from monitor.ruleset import load_ruleset
 from monitor.settings import SUPPORTED_LANGUAGES
 from monitor.severity import assess
-from monitor.story import StoryCandidate, candidate_for, routing_key, story_id_for
+from monitor.story import StoryCandidate, candidate_for, fingerprint, routing_key, story_id_for
 from monitor.text import analyse
 
 
@@ -70,13 +70,14 @@ class Pipeline:
         if not matches:
             return []
         found = facts()
+        simhash = fingerprint(doc)
         results = []
         for m in matches:
             key = routing_key(m.rule.id, found.location)
             # The story this article would open; the story stage may file it under an older one.
             story_id = story_id_for(key, article.id)
             alert = self._alert(article, m, found, language, story_id, now)
-            candidate = candidate_for(m.rule.id, article, doc, found)
+            candidate = candidate_for(m.rule.id, article, found, simhash)
             results.append(Finding(routing_key=key, alert=alert, candidate=candidate))
         return results
 
