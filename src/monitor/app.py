@@ -27,7 +27,7 @@ from faust.web import Request, Response, View
 from monitor import health, story
 from monitor.alert import Alert, encode_alert
 from monitor.article import parse_article
-from monitor.errors import InvalidArticle, PublishError
+from monitor.errors import PROCESSING_FAILED, InvalidArticle, PublishError
 from monitor.metrics import render
 from monitor.pipeline import Finding
 from monitor.runtime import Runtime
@@ -108,7 +108,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
             try:
                 article = parse_article(raw, max_bytes=settings.max_article_bytes)
             except InvalidArticle as exc:
-                await _dead_letter(dead_letters, event, exc)
+                await _dead_letter(dead_letters, event, exc.reason, exc.detail)
                 runtime.metrics.article_dead_lettered(exc.reason)
                 log.warning(
                     "article dead-lettered",
@@ -118,10 +118,15 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
                 continue
             try:
                 findings = runtime.pipeline.findings(article, datetime.now(UTC))
-            except Exception:
-                # As faust's own acks would: an article the pipeline fails on is not retried.
+            except Exception as exc:
+                # A bug costs one article, not the stream: faust would restart the agent and
+                # skip the article without a trace; it is kept on the dead-letter topic instead.
+                log.exception("article dead-lettered", extra={"article_id": article.id})
+                detail = f"{type(exc).__name__}: {exc}"
+                await _dead_letter(dead_letters, event, PROCESSING_FAILED, detail)
+                runtime.metrics.article_dead_lettered(PROCESSING_FAILED)
                 await manual.ack(event)
-                raise
+                continue
             sent = []
             for finding in findings:
                 runtime.metrics.rule_matched(finding.alert.rule_id)
@@ -220,17 +225,17 @@ class PendingAcks:
         waiting.add_done_callback(done)
 
 
-async def _dead_letter(topic: TopicT, event: EventT[Any], exc: InvalidArticle) -> None:
+async def _dead_letter(topic: TopicT, event: EventT[Any], reason: str, detail: str) -> None:
     message = event.message
     headers = {
-        "monitor-error-reason": exc.reason.encode(),
-        "monitor-error-detail": exc.detail[:1000].encode(),
+        "monitor-error-reason": reason.encode(),
+        "monitor-error-detail": detail[:1000].encode(),
         "monitor-source-topic": message.topic.encode(),
         "monitor-source-partition": str(message.partition).encode(),
         "monitor-source-offset": str(message.offset).encode(),
     }
     value = event.value if isinstance(event.value, bytes) else b""
-    if exc.reason == "too_large":
+    if reason == "too_large":
         # The broker would refuse the whole value again; keep its head and say so.
         headers["monitor-truncated-from"] = str(len(value)).encode()
         value = value[:65536]

@@ -95,6 +95,11 @@ class InvalidArticle(MonitorError):
         super().__init__(f"{reason}: {detail}")
 
 
+PROCESSING_FAILED = "processing_failed"
+"""Dead-letter reason of a valid article the pipeline raised on: a bug, not bad input. The article
+is kept on the dead-letter topic, to be sent again once the bug is fixed."""
+
+
 class DeliveryError(MonitorError):
     """Delivering an alert failed. ``retriable`` says whether trying again may help."""
 

@@ -34,12 +34,12 @@ from prometheus_client import (
 
 from monitor import __version__
 from monitor.alert import SEVERITIES, Alert
-from monitor.errors import InvalidArticle
+from monitor.errors import PROCESSING_FAILED, InvalidArticle
 
 OTHER: Final = "other"
 """The label value recorded for anything outside a fixed set."""
 
-DEAD_LETTER_REASONS: Final[tuple[str, ...]] = InvalidArticle.REASONS
+DEAD_LETTER_REASONS: Final[tuple[str, ...]] = (*InvalidArticle.REASONS, PROCESSING_FAILED)
 ALERT_STATUSES: Final[tuple[str, ...]] = ("new", "update")
 WEBHOOK_OUTCOMES: Final[tuple[str, ...]] = (
     # monitor.deliver.observer.AttemptOutcome
