@@ -204,6 +204,23 @@ async def check_destination(
             )
 
 
+MAX_RESPONSE_BODY = 64 * 1024
+"""Bytes of a receiver's answer read and thrown away, so its connection goes back to the pool."""
+
+
+async def _drain(response: httpx.Response) -> None:
+    """Read a short answer to its end (the connection is then kept alive for the next webhook);
+    stop at ``MAX_RESPONSE_BODY``, and the connection is closed instead: a receiver cannot make
+    us buffer anything."""
+    if response.is_stream_consumed:  # an in-memory answer (a test transport)
+        return
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read > MAX_RESPONSE_BODY:
+            return
+
+
 class WebhookSender:
     """Sends prepared webhooks with one shared ``httpx.AsyncClient``. ``stop()`` is idempotent."""
 
@@ -251,9 +268,9 @@ class WebhookSender:
                 async with self._client.stream(
                     "POST", sub.url, content=request.body, headers=headers
                 ) as response:
-                    # the body is not read: a receiver cannot make us buffer anything
                     status = response.status_code
                     response_headers = dict(response.headers)
+                    await _drain(response)
         except TimeoutError as exc:
             error = WebhookError(sub.id, None, "timed out", retriable=True)
             error.__cause__ = exc

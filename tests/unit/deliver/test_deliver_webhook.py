@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import ipaddress
 import json
 from collections.abc import Callable
@@ -11,6 +13,7 @@ import pytest
 from monitor.deliver.signing import Secret
 from monitor.deliver.subscriptions import Subscription
 from monitor.deliver.webhook import (
+    MAX_RESPONSE_BODY,
     AttemptResult,
     WebhookSender,
     build_request,
@@ -234,3 +237,58 @@ async def test_refused_destination_is_never_called() -> None:
     finally:
         await sender.stop()
     assert result.outcome == "refused" and not seen
+
+
+async def _count_connections(answer: bytes, sends: int) -> tuple[int, list[AttemptResult]]:
+    """Webhooks to a real HTTP/1.1 keep-alive server on loopback that answers ``answer``."""
+    connections = 0
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        try:
+            while head := await reader.readuntil(b"\r\n\r\n"):
+                length = next(
+                    int(line.split(b":", 1)[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(answer))
+                writer.write(answer)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    desk = Subscription(
+        id="desk", url=f"http://127.0.0.1:{port}/hooks", secrets=(Secret(SECRET),), allow_http=True
+    )
+    settings = dataclasses.replace(Settings.defaults(), webhook_allow_hosts=("127.0.0.1",))
+    sender = WebhookSender(settings)
+    try:
+        results = [await sender.send(build_request(desk, make_alert())) for _ in range(sends)]
+    finally:
+        await sender.stop()
+        server.close()
+        await server.wait_closed()
+    return connections, results
+
+
+async def test_a_short_answer_is_read_so_the_next_webhook_reuses_the_connection() -> None:
+    """Reading the receiver's short answer to its end returns the connection to the pool: three
+    webhooks to one desk take one TCP connection, not three handshakes."""
+    connections, results = await _count_connections(b"ok", sends=3)
+    assert [r.outcome for r in results] == ["delivered"] * 3
+    assert connections == 1
+
+
+async def test_a_long_answer_is_not_buffered_and_its_connection_is_dropped() -> None:
+    """An answer over ``MAX_RESPONSE_BODY`` is not read to its end: the webhook still counts as
+    delivered, and the connection is closed rather than drained (a new one for the next)."""
+    connections, results = await _count_connections(b"x" * (4 * MAX_RESPONSE_BODY), sends=2)
+    assert [r.outcome for r in results] == ["delivered"] * 2
+    assert connections == 2
