@@ -1,6 +1,8 @@
 """The pure heart of the worker: one article in, the alerts it yields out.
 
-``parse -> detect language -> normalise once -> match (one automaton) -> enrich -> alert``
+``parse -> normalise once -> match (one automaton) -> detect language -> enrich -> alert``
+
+(the language is detected first only when the article declares none of the configured ones)
 
 No Kafka, no clock (``now`` is passed in), no network: the worker, ``monitor match``, the rule
 tests, the evaluation script and the benchmarks all call this same code.
@@ -8,7 +10,7 @@ tests, the evaluation script and the benchmarks all call this same code.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +24,7 @@ from monitor.ruleset import load_ruleset
 from monitor.settings import SUPPORTED_LANGUAGES
 from monitor.severity import assess
 from monitor.story import StoryCandidate, candidate_for, fingerprint, routing_key, story_id_for
-from monitor.text import analyse
+from monitor.text import Document, analyse
 
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True):
@@ -56,17 +58,26 @@ class Pipeline:
         return Pipeline(ruleset, self.enricher)
 
     def findings(self, article: Article, now: datetime) -> list[Finding]:
-        """Every rule that fires on ``article``, enriched; empty for most articles."""
-        language = self.enricher.detect_language(article)
-        doc = analyse(article.body, language.code)
-        enrichment: list[Enrichment] = []
+        """Every rule that fires on ``article``, enriched; empty for most articles.
 
-        def facts() -> Enrichment:
-            if not enrichment:
-                enrichment.append(self.enricher.analyse(doc))
-            return enrichment[0]
-
-        matches = match(doc, self.ruleset, facts)
+        Language detection costs more than matching, and most articles declare their language
+        and match nothing: an article that declares a configured language is matched in it,
+        and detection runs only when something matched (the alert reports the detected
+        language). Should detection name another language, the article is analysed and
+        matched again in that one, as if it had declared nothing. (A wrongly declared article
+        that matches nothing in its declared language is not looked at again.)
+        """
+        declared = article.language
+        if declared is not None and declared in self.enricher.detector.languages:
+            doc, matches, facts = self._match(article, declared)
+            if not matches:
+                return []
+            language = self.enricher.detect_language(article)
+            if language.code != declared:
+                doc, matches, facts = self._match(article, language.code)
+        else:
+            language = self.enricher.detect_language(article)
+            doc, matches, facts = self._match(article, language.code)
         if not matches:
             return []
         found = facts()
@@ -80,6 +91,21 @@ class Pipeline:
             candidate = candidate_for(m.rule.id, article, found, simhash)
             results.append(Finding(routing_key=key, alert=alert, candidate=candidate))
         return results
+
+    def _match(
+        self, article: Article, language: str
+    ) -> tuple[Document, list[Match], Callable[[], Enrichment]]:
+        """The article analysed in ``language``, its matches, and its enrichment on demand
+        (computed once, only if a rule asks for facts or something matched)."""
+        doc = analyse(article.body, language)
+        enrichment: list[Enrichment] = []
+
+        def facts() -> Enrichment:
+            if not enrichment:
+                enrichment.append(self.enricher.analyse(doc))
+            return enrichment[0]
+
+        return doc, match(doc, self.ruleset, facts), facts
 
     def process(self, article: Article, now: datetime) -> list[Alert]:
         """Alerts for one article taken on its own, each opening a story (``monitor match``)."""
