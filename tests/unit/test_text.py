@@ -3,8 +3,14 @@
 
 from __future__ import annotations
 
+import json
+import random
+from itertools import accumulate
+from pathlib import Path
+
 import pytest
 
+import monitor.text as text_module
 from monitor.text import Token, analyse, fold, split_sentences
 
 
@@ -103,3 +109,28 @@ def test_offsets_to_token_and_sentence(offset: int, token: int, sentence: str) -
     doc = analyse("Troops arrived. Dr. Jones left.", "en")
     assert doc.token_index(offset) == token
     assert doc.sentence_text(offset) == sentence
+
+
+def _unicode_columns(folded: str) -> tuple[list[str], list[int]]:
+    parts = text_module._TOKEN.split(folded)
+    starts = list(accumulate(map(len, parts), initial=0))[1:-1:2]
+    return parts[1::2], starts
+
+
+def test_ascii_fast_path_finds_the_same_tokens() -> None:
+    """ASCII text is split with an ASCII-only pattern; on random ASCII (every character,
+    apostrophes and digits among words) and on the ASCII articles of ``examples/`` and ``eval/``
+    its tokens and offsets are those of the Unicode pattern."""
+    rng = random.Random(7)
+    alphabet = [chr(c) for c in range(128)] + ["a", "b", "'", " ", "1"] * 20
+    texts = ["".join(rng.choices(alphabet, k=rng.randrange(300))) for _ in range(500)]
+    repo = Path(__file__).resolve().parents[2]
+    for path in [repo / "examples" / "articles.jsonl", *sorted(repo.glob("eval/**/*.jsonl"))]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(json.loads(line)["text"])
+    ascii_texts = [t for t in texts if t.isascii()]
+    assert len(ascii_texts) > 550  # the random ones and at least 50 real articles
+    for text in ascii_texts:
+        doc = analyse(text, "en")
+        assert (doc.token_norms, doc.token_starts) == _unicode_columns(doc.folded), text[:60]
