@@ -13,6 +13,7 @@ articles stage does not wait for that inline (``PendingAcks``), the story stage 
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable
@@ -114,7 +115,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
                     "article dead-lettered",
                     extra={"reason": exc.reason, "detail": exc.detail[:200]},
                 )
-                await manual.ack(event)
+                await acks.ack_when_sent(event, [])  # in reading order, as every event
                 continue
             try:
                 findings = runtime.pipeline.findings(article, datetime.now(UTC))
@@ -125,7 +126,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
                 detail = f"{type(exc).__name__}: {exc}"
                 await _dead_letter(dead_letters, event, PROCESSING_FAILED, detail)
                 runtime.metrics.article_dead_lettered(PROCESSING_FAILED)
-                await manual.ack(event)
+                await acks.ack_when_sent(event, [])  # in reading order, as every event
                 continue
             sent = []
             for finding in findings:
@@ -177,21 +178,27 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
 
 
 class PendingAcks:
-    """Acknowledges each event of a ``noack()`` stream once Kafka acknowledged its sends.
+    """Acknowledges the events of a ``noack()`` stream in the order they were read, each once
+    Kafka acknowledged its sends.
 
-    Faust commits a partition only up to its first unacknowledged offset, so an article whose
-    findings are not yet on the broker holds the commit back while the stream goes on: a crash
-    before the acknowledgement reprocesses it (at-least-once), and a match costs no stall of a
-    produce round trip. A send that fails leaves its event unacknowledged for good (never
-    committed) and is raised as ``PublishError`` in the agent at its next event. At most
-    ``limit`` events wait at once; the next one waits for the oldest.
+    Faust commits a partition up to its first run of consecutive acknowledged offsets and takes
+    everything below the smallest one as done (``Consumer._new_offset``): an event acknowledged
+    out of order would commit past an earlier one whose findings are still in flight, and a crash
+    then loses it. So an event without findings waits for the events before it, and a match costs
+    no stall of a produce round trip either way: the stream goes on reading. A send that fails
+    leaves its event and every later one unacknowledged for good (never committed) and is raised
+    as ``PublishError`` in the agent at its next event. At most ``limit`` events wait at once; the
+    next one waits for the oldest.
     """
 
     def __init__(self, stream: StreamT[Any], *, limit: int) -> None:
         self._stream = stream
         self._limit = limit
-        self._waiting: set[asyncio.Future[Any]] = set()
-        self._acking: set[asyncio.Task[bool]] = set()
+        # in reading order: each event with the future of its sends (None: nothing was sent)
+        self._queue: collections.deque[tuple[EventT[Any], asyncio.Future[Any] | None]] = (
+            collections.deque()
+        )
+        self._acking: asyncio.Task[None] | None = None  # the latest; each awaits the one before
         self._failure: BaseException | None = None
 
     def raise_failure(self) -> None:
@@ -201,28 +208,43 @@ class PendingAcks:
             ) from self._failure
 
     async def ack_when_sent(self, event: EventT[Any], sent: list[Awaitable[Any]]) -> None:
-        if not sent:
-            await self._stream.ack(event)
-            return
-        if len(self._waiting) >= self._limit:
-            await asyncio.wait(set(self._waiting), return_when=asyncio.FIRST_COMPLETED)
-        waiting = asyncio.gather(*sent)
-        self._waiting.add(waiting)
+        if len(self._queue) >= self._limit:
+            head = self._queue[0][1]
+            if head is not None:
+                await asyncio.wait({head})
+        waiting = asyncio.gather(*sent) if sent else None
+        self._queue.append((event, waiting))
+        if waiting is None:
+            self._release()
+        else:
+            waiting.add_done_callback(self._sent)
 
-        def done(future: asyncio.Future[Any]) -> None:
-            self._waiting.discard(future)
-            if future.cancelled():
-                return
+    def _sent(self, future: asyncio.Future[Any]) -> None:
+        if not future.cancelled() and future.exception() is not None:
             failure = future.exception()
-            if failure is not None:
-                self._failure = self._failure or failure
-                log.error("a finding was not acknowledged by Kafka: %r", failure)
-                return
-            task = asyncio.ensure_future(self._stream.ack(event))
-            self._acking.add(task)
-            task.add_done_callback(self._acking.discard)
+            self._failure = self._failure or failure
+            log.error("a finding was not acknowledged by Kafka: %r", failure)
+        self._release()
 
-        waiting.add_done_callback(done)
+    def _release(self) -> None:
+        """Acknowledge the head of the queue while its sends are done and succeeded."""
+        ready: list[EventT[Any]] = []
+        while self._queue and self._failure is None:
+            event, waiting = self._queue[0]
+            if waiting is not None and (not waiting.done() or waiting.cancelled()):
+                break
+            if waiting is not None and waiting.exception() is not None:
+                break
+            self._queue.popleft()
+            ready.append(event)
+        if ready:
+            self._acking = asyncio.ensure_future(self._ack(self._acking, ready))
+
+    async def _ack(self, before: asyncio.Task[None] | None, events: list[EventT[Any]]) -> None:
+        if before is not None:
+            await asyncio.wait({before})  # acknowledgements stay in reading order
+        for event in events:
+            await self._stream.ack(event)
 
 
 async def _dead_letter(topic: TopicT, event: EventT[Any], reason: str, detail: str) -> None:
