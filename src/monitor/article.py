@@ -16,10 +16,13 @@ from monitor.errors import InvalidArticle
 
 DEFAULT_MAX_BYTES = 2 * 1024 * 1024
 
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=256, pattern=r"^\S+$")]
+# Patterns end in "(?![\s\S])", the end of the string in Python and in JSON Schema's dialect alike:
+# Python's "$" also matches before a final newline, so "^\S+$" let the id "0\n" through.
+_END = r"(?![\s\S])"
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=256, pattern=r"^\S+" + _END)]
 Url = Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
 Short = Annotated[str, msgspec.Meta(max_length=1024)]
-LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}$")]
+LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2,3}" + _END)]
 Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
