@@ -232,7 +232,9 @@ class Bench:
         synthetic = write_rules(self.rules_dir, args.rules, topic, args.seed)
         pipeline = Pipeline.from_paths(self.rules_dir)
         say(f"rules: {len(pipeline.ruleset.rules)} ({synthetic} synthetic) in {self.rules_dir}")
-        feed = Feed(load_corpus(pipeline.ruleset), topic, seed=args.seed)
+        feed = Feed(
+            load_corpus(pipeline.ruleset), topic, seed=args.seed, declared_share=args.declared
+        )
         paced_count = int(args.rate * args.latency_seconds)
         backlog = [(a.id, encode_article(a)) for a in feed.articles("tp", args.articles)]
         paced = [(a.id, encode_article(a)) for a in feed.articles("lat", paced_count)]
@@ -538,6 +540,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--top", type=int, default=25, help="functions in the profile")
     parser.add_argument("--quick", action="store_true", help="a small smoke run")
     parser.add_argument("--seed", type=int, default=20240101)
+    parser.add_argument(
+        "--declared", type=float, default=1.0, help="share of articles declaring a language (1.0)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, data)")
     return parser
 
