@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -22,6 +23,42 @@ from tools.localkafka import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO.parent / "shared" / "seeds" / "000_3f0d7a8a7abd1322.txt"
+
+
+def sample_copies(path: Path, copies: int, *, first: int = 0, tag: str = "") -> list[bytes]:
+    """Copies ``first`` .. ``first + copies - 1`` of ``examples/articles.jsonl``, each its own
+    article from its own source (``<id>-<tag><n>``, ``wire-<tag><n>``), also written to ``path``."""
+    sample = (REPO / "examples" / "articles.jsonl").read_text().splitlines()
+    docs = [json.loads(line) for line in sample if line.strip()]
+    out = [
+        json.dumps({**doc, "id": f"{doc['id']}-{tag}{i}", "source": f"wire-{tag}{i}"}).encode()
+        for i in range(first, first + copies)
+        for doc in docs
+    ]
+    path.write_bytes(b"\n".join(out) + b"\n")
+    return out
+
+
+def desks_environ(
+    folder: Path, desks: Mapping[str, tuple[str, str]], *, retry_schedule: str
+) -> dict[str, str]:
+    """A worker's environment subscribing ``desk-<name>`` for each ``name -> (url, secret)``: a
+    subscriptions file written in ``folder``, each secret in ``DESK_<NAME>_SECRET``."""
+    subscriptions = folder / "subscriptions.yml"
+    subscriptions.write_text(
+        "version: 1\nsubscribers:\n"
+        + "".join(
+            f"  - id: desk-{name}\n    url: {url}\n    allow_http: true\n"
+            f"    secrets:\n      - env: DESK_{name.upper()}_SECRET\n"
+            for name, (url, _) in desks.items()
+        )
+    )
+    return {
+        "MONITOR_SUBSCRIPTIONS": str(subscriptions),
+        "MONITOR_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
+        "MONITOR_WEBHOOK_RETRY_SCHEDULE": retry_schedule,
+        **{f"DESK_{name.upper()}_SECRET": secret for name, (_, secret) in desks.items()},
+    }
 
 
 @dataclass

@@ -30,7 +30,7 @@ from monitor.deliver.webhook import webhook_id
 from monitor.pipeline import Pipeline
 from monitor.producer import produce_files
 from monitor.settings import Settings
-from tests.worker_support import REPO, Topics, WorkerProcess
+from tests.worker_support import REPO, Topics, WorkerProcess, desks_environ, sample_copies
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -48,19 +48,6 @@ B_LAG_BUDGET = 5.0
 the breaker's cooldown, which is what B would wait if A's outage held it up."""
 CIRCUIT_OPEN = 2.0
 CIRCUIT_CLOSED = 0.0
-
-
-def _articles(path: Path, copies: int, tag: str) -> list[bytes]:
-    """Copies of the sample articles, each its own article from its own source."""
-    sample = (REPO / "examples" / "articles.jsonl").read_text().splitlines()
-    docs = [json.loads(line) for line in sample if line.strip()]
-    out = [
-        json.dumps({**doc, "id": f"{doc['id']}-{tag}{i}", "source": f"wire-{tag}{i}"}).encode()
-        for i in range(copies)
-        for doc in docs
-    ]
-    path.write_bytes(b"\n".join(out) + b"\n")
-    return out
 
 
 def _metric(text: str, name: str, **labels: str) -> float:
@@ -145,25 +132,11 @@ async def test_desk_down_then_up_gets_every_alert_and_the_other_desk_is_not_held
     with the one ``webhook-id`` of (desk-a, alert), the circuit is closed again, and the webhook
     dead-letter topic is still empty: zero lost, zero given up."""
     topics = Topics(unique_name)
-    warm_up = _articles(tmp_path / "warm-up.jsonl", copies=1, tag="w")[:1]
-    flow = _articles(tmp_path / "flow.jsonl", copies=4, tag="f")
+    warm_up = sample_copies(tmp_path / "warm-up.jsonl", copies=1, tag="w")[:1]
+    flow = sample_copies(tmp_path / "flow.jsonl", copies=4, tag="f")
     async with Receiver([SECRETS["a"]]) as desk_a, Receiver([SECRETS["b"]]) as desk_b:
-        subscriptions = tmp_path / "subscriptions.yml"
-        subscriptions.write_text(
-            "version: 1\nsubscribers:\n"
-            + "".join(
-                f"  - id: desk-{name}\n    url: {receiver.url}\n    allow_http: true\n"
-                f"    secrets:\n      - env: DESK_{name.upper()}_SECRET\n"
-                for name, receiver in (("a", desk_a), ("b", desk_b))
-            )
-        )
-        env = {
-            "MONITOR_SUBSCRIPTIONS": str(subscriptions),
-            "MONITOR_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
-            "MONITOR_WEBHOOK_RETRY_SCHEDULE": RETRY_SCHEDULE,
-            "DESK_A_SECRET": SECRETS["a"],
-            "DESK_B_SECRET": SECRETS["b"],
-        }
+        desks = {"a": (desk_a.url, SECRETS["a"]), "b": (desk_b.url, SECRETS["b"])}
+        env = desks_environ(tmp_path, desks, retry_schedule=RETRY_SCHEDULE)
         worker = WorkerProcess(kafka_bootstrap, topics, tmp_path / "worker.log", extra_env=env)
 
         async def metric(name: str, **labels: str) -> float:

@@ -22,7 +22,15 @@ from monitor.deliver.receiver import Receiver
 from monitor.pipeline import Pipeline
 from monitor.producer import produce_files
 from monitor.settings import Settings
-from tests.worker_support import REPO, Record, Topics, WorkerProcess, read_topic
+from tests.worker_support import (
+    REPO,
+    Record,
+    Topics,
+    WorkerProcess,
+    desks_environ,
+    read_topic,
+    sample_copies,
+)
 from tools.localkafka import Broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(420)]
@@ -34,20 +42,6 @@ SECRETS = (
     "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     "whsec_ZGVzay1iLXNlY3JldC1vZi0zMi1ieXRlcy1sb25nISE=",
 )
-
-
-def _articles(path: Path, copies: int, *, first: int = 0) -> list[bytes]:
-    """Copies of the sample articles, each its own article from its own source."""
-    sample = (REPO / "examples" / "articles.jsonl").read_text().splitlines()
-    lines = [json.loads(line) for line in sample if line.strip()]
-    out = []
-    for i in range(first, first + copies):
-        for doc in lines:
-            out.append(
-                json.dumps({**doc, "id": f"{doc['id']}-{i}", "source": f"wire-{i}"}).encode()
-            )
-    path.write_bytes(b"\n".join(out) + b"\n")
-    return out
 
 
 def _expected_alerts(messages: list[bytes]) -> set[str]:
@@ -78,7 +72,7 @@ async def test_sigkill_mid_stream_then_restart_delivers_every_alert_to_every_des
     """Kill -9 while alerts flow; after a restart every expected alert is on ``alerts`` and at
     both receivers at least once, and a re-delivered alert carries the same ``webhook-id``."""
     topics = Topics(unique_name)
-    messages = _articles(tmp_path / "articles.jsonl", copies=6)
+    messages = sample_copies(tmp_path / "articles.jsonl", copies=6)
     pipeline = Pipeline.from_paths(REPO / "rules")
     now = datetime.now(UTC)
     expected = {
@@ -87,22 +81,8 @@ async def test_sigkill_mid_stream_then_restart_delivers_every_alert_to_every_des
     assert len(expected) >= 20
 
     async with Receiver([SECRETS[0]]) as desk_a, Receiver([SECRETS[1]]) as desk_b:
-        subscriptions = tmp_path / "subscriptions.yml"
-        subscriptions.write_text(
-            "version: 1\nsubscribers:\n"
-            + "".join(
-                f"  - id: desk-{name}\n    url: {receiver.url}\n    allow_http: true\n"
-                f"    secrets:\n      - env: DESK_{name.upper()}_SECRET\n"
-                for name, receiver in (("a", desk_a), ("b", desk_b))
-            )
-        )
-        env = {
-            "MONITOR_SUBSCRIPTIONS": str(subscriptions),
-            "MONITOR_WEBHOOK_ALLOW_HOSTS": "127.0.0.1",
-            "MONITOR_WEBHOOK_RETRY_SCHEDULE": "0.1,0.2",
-            "DESK_A_SECRET": SECRETS[0],
-            "DESK_B_SECRET": SECRETS[1],
-        }
+        desks = {"a": (desk_a.url, SECRETS[0]), "b": (desk_b.url, SECRETS[1])}
+        env = desks_environ(tmp_path, desks, retry_schedule="0.1,0.2")
         log = tmp_path / "worker.log"
         first = WorkerProcess(kafka_bootstrap, topics, log, extra_env=env)
         with first:
@@ -240,10 +220,10 @@ async def test_survivor_takes_over_a_sigkilled_worker_with_its_story_state(
     routing_key = finding.routing_key.encode()
 
     before = tmp_path / "before.jsonl"
-    bulk = _articles(before, copies=20)
+    bulk = sample_copies(before, copies=20)
     before.write_bytes(GEORGIA_EN + b"\n" + before.read_bytes())
     after = tmp_path / "after.jsonl"
-    bulk += _articles(after, copies=10, first=20)
+    bulk += sample_copies(after, copies=10, first=20)
     after.write_bytes(GEORGIA_NL + b"\n" + after.read_bytes())
     en_id, nl_id = (json.loads(raw)["id"] for raw in (GEORGIA_EN, GEORGIA_NL))
     expected = _expected_alerts([GEORGIA_EN, GEORGIA_NL, *bulk])
@@ -317,7 +297,7 @@ async def test_worker_rides_out_a_broker_restart_under_load(
     broker.start()
     before, after = tmp_path / "before.jsonl", tmp_path / "after.jsonl"
     expected = _expected_alerts(
-        _articles(before, copies=30) + _articles(after, copies=10, first=30)
+        sample_copies(before, copies=30) + sample_copies(after, copies=10, first=30)
     )
     topics = Topics(unique_name)
     with WorkerProcess(broker.bootstrap, topics, tmp_path / "worker.log") as worker:
