@@ -8,6 +8,7 @@ import json
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -224,6 +225,9 @@ result["peak_kb"] = peak_kb()
 print(json.dumps(result))
 """
 RULES = 10_000
+LOADS = 3
+"""Loads measured, each in a fresh child: the budget is checked on their median, as benchmarks
+are quoted here, because the CPU time of one run on a shared 2-core VM varies by a third."""
 BUDGET_SECONDS = 5.0
 BUDGET_MB = 300.0
 CPU_CAP = 30.0
@@ -281,7 +285,8 @@ def _measure(*args: str) -> dict[str, Any]:
 def test_ten_thousand_rules_load_within_the_rule_engine_budget(tmp_path: Path) -> None:
     """10,000 synthetic rules (``bench/match.py``'s generator, seeded) written as YAML files load
     with ``load_ruleset`` (the worker's loader: parse, validate, compile the automaton) in under
-    5 s, with a peak RSS under 300 MB above an interpreter that imported the same modules.
+    5 s (the median of three loads), with a peak RSS under 300 MB above an interpreter that
+    imported the same modules.
 
     The 5 s are CPU seconds of the load: it is single-threaded and CPU-bound, and on a shared
     machine the wall clock also counts the time spent waiting for a CPU (both are printed).
@@ -305,15 +310,18 @@ def test_ten_thousand_rules_load_within_the_rule_engine_budget(tmp_path: Path) -
     lexicon = tmp_path / "lexicon"
 
     baseline = _measure("baseline")
-    loaded = _measure("load", str(folder), str(lexicon), str(CPU_CAP))
-    peak_mb = (loaded["peak_kb"] - baseline["peak_kb"]) / 1024
+    runs = [_measure("load", str(folder), str(lexicon), str(CPU_CAP)) for _ in range(LOADS)]
+    cpu = statistics.median(r["cpu"] for r in runs)
+    peak_mb = (statistics.median(r["peak_kb"] for r in runs) - baseline["peak_kb"]) / 1024
+    each = ", ".join(f"{r['cpu']:.2f}" for r in runs)
+    walls = ", ".join(f"{r['wall']:.2f}" for r in runs)
     figures = (
-        f"{RULES} rules: load {loaded['cpu']:.2f} s of CPU ({loaded['wall']:.2f} s wall; budget "
+        f"{RULES} rules: load {cpu:.2f} s of CPU, the median of {each} ({walls} s wall; budget "
         f"{BUDGET_SECONDS:.0f} s), peak RSS {peak_mb:.0f} MB above a "
         f"{baseline['peak_kb'] / 1024:.0f} MB baseline (budget {BUDGET_MB:.0f} MB)"
     )
     print(figures)
-    assert loaded["rules"] == RULES
+    assert all(r["rules"] == RULES for r in runs)
     assert not lexicon.exists() or not any(lexicon.iterdir()), "the lexicon was read"
-    assert loaded["cpu"] < BUDGET_SECONDS, figures
+    assert cpu < BUDGET_SECONDS, figures
     assert peak_mb < BUDGET_MB, figures

@@ -9,7 +9,7 @@ import yaml
 
 from monitor.errors import RuleSetError
 from monitor.rule import Escalation
-from monitor.ruleset import _FAST_VALIDATOR, _VALIDATOR, check, load_ruleset
+from monitor.ruleset import _FAST_VALIDATOR, _VALIDATOR, _compose, check, load_ruleset
 
 FILES = Path(__file__).parent.parent / "files"
 ERRORS = "tests/files/rules_with_errors"
@@ -184,3 +184,34 @@ def test_the_fast_schema_gate_never_passes_a_file_the_full_validator_rejects(
     when it says no), so it must never say "valid" where jsonschema finds an error."""
     errors = list(_VALIDATOR.iter_errors(doc))
     assert _FAST_VALIDATOR.is_valid(doc) == (not errors), (what, [e.message for e in errors])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id: a\nterms: {g: {en: [x, 'y', \"z\"]}}\n",
+        "n: 3\nf: 1.5\nb: yes\nnull_: ~\nd: 2024-01-01\nempty:\noct: 0o17\n",
+        "base: &b {severity: low, tags: [a, b]}\nrule:\n  <<: *b\n  severity: high\n",
+        "a: &x [1, 2]\nb: *x\nc: *x\n",
+        "1: one\ntrue: two\n~: three\n",
+        "set: !!set {a, b}\nom: !!omap [{a: 1}, {b: 2}]\nbin: !!binary aGVsbG8=\n",
+        "- plain\n- 'quoted: yes'\n- !!str 12\n- !!int '7'\n- -1\n- .inf\n- ! 12\n",
+        "a: 1\na: 2\n",
+    ],
+)
+def test_the_fast_builder_gives_what_pyyaml_gives(text: str) -> None:
+    """``_compose`` builds maps, lists and strings itself and hands every other node to
+    PyYAML's safe constructor: the data must be PyYAML's, aliases shared as in PyYAML."""
+    _, data = _compose(text)
+    assert data == yaml.safe_load(text)
+    if text.startswith("a: &x"):
+        assert data["b"] is data["c"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["? [a, b]\n: unhashable key\n", "a: !!python/object:os.system x\n", "a: &x [*x]\n"],
+)
+def test_the_fast_builder_refuses_what_it_cannot_build_as_yaml_errors(text: str) -> None:
+    with pytest.raises(yaml.YAMLError):
+        _compose(text)
