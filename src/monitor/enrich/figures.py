@@ -79,18 +79,21 @@ class _Index:
     def __init__(self, labelled: list[tuple[str, Phrase]], *, backwards: bool = False) -> None:
         self._labelled = labelled
         self._backwards = backwards
-        self._cache: dict[str, list[tuple[str, Phrase]]] = {}
+        # per word: (label, phrase, number of words of the phrase)
+        self._cache: dict[str, list[tuple[str, Phrase, int]]] = {}
         # words seen to start (end) no phrase: the callers' loops skip them with a set lookup
         self.idle: set[str] = set()
 
-    def candidates(self, norm: str) -> list[tuple[str, Phrase]]:
+    def candidates(self, norm: str) -> list[tuple[str, Phrase, int]]:
         found = self._cache.get(norm)
         if found is None:
             if len(self._cache) > self._CACHE_SIZE:
                 self._cache.clear()
                 self.idle.clear()
             found = self._cache[norm] = [
-                (label, phrase) for label, phrase in self._labelled if self._fits(norm, phrase)
+                (label, phrase, len(phrase[0]))
+                for label, phrase in self._labelled
+                if self._fits(norm, phrase)
             ]
             if not found:
                 self.idle.add(norm)
@@ -114,7 +117,10 @@ class _Index:
         if not candidates:  # most words start no phrase
             return []
         out = []
-        for label, phrase in candidates:
+        for label, phrase, size in candidates:
+            if size == 1:  # the word fits it (``_fits``): nothing more to compare
+                out.append((label, i + 1))
+                continue
             stop = _match_at(tokens, i, limit, phrase)
             if stop > 0:
                 out.append((label, stop))
@@ -124,10 +130,13 @@ class _Index:
         """(label, index of the first word) for every phrase ending right before token ``i``."""
         if i <= 0:
             return []
+        norm = tokens.norms[i - 1]
+        if norm in self.idle:
+            return []
         out = []
-        for label, phrase in self.candidates(tokens.norms[i - 1]):
-            start = i - len(phrase[0])
-            if start >= 0 and _match_at(tokens, start, i, phrase) == i:
+        for label, phrase, size in self.candidates(norm):
+            start = i - size
+            if size == 1 or (start >= 0 and _match_at(tokens, start, i, phrase) == i):
                 out.append((label, start))
         return out
 
@@ -143,6 +152,7 @@ class _Language:
     units: _Index
     qualifiers: _Index
     number: re.Pattern[str]
+    number_ascii: re.Pattern[str]  # the same in ASCII mode: the same matches in ASCII text, faster
     decimal: str
     thousands: str
     words: dict[str, int]
@@ -183,7 +193,9 @@ class FigureFinder:
             decimal = str(fmt.get("decimal", "."))
             thousands = "".join(data.strings(fmt.get("thousands"), where)) + _SPACES
             group = "[" + re.escape(thousands) + "]"
-            number = re.compile(rf"(?<![\w.,])(\d{{1,3}}(?:{group}\d{{3}})+|\d+(?:[.,]\d+)?)(?!\w)")
+            number = re.compile(
+                rf"(\d(?<![\w.,]\d)(?:\d{{0,2}}(?:{group}\d{{3}})+|\d*(?:[.,]\d+)?))(?!\w)"
+            )
             try:
                 words = {fold(k): int(v) for k, v in (fmt.get("words") or {}).items()}
                 vague_raw: dict[str, Any] = fmt.get("vague") or {}
@@ -199,6 +211,7 @@ class FigureFinder:
                     _labelled([(str(q), per_lang(quals, q, lang)) for q in quals]), backwards=True
                 ),
                 number=number,
+                number_ascii=re.compile(number.pattern, re.ASCII),
                 decimal=decimal,
                 thousands=thousands,
                 words=words,
@@ -213,36 +226,48 @@ class FigureFinder:
         lang = self._languages.get(doc.language) or self._languages.get("en")
         if lang is None:
             return ()
-        tokens = _Tokens(doc.token_norms, doc.token_starts, doc.token_ends)
-        starts = tokens.starts
+        norms, starts = doc.token_norms, doc.token_starts
+        tokens = _Tokens(norms, starts, doc.token_ends)
+        count = len(norms)
+        units, qualifiers = lang.units, lang.qualifiers
+        text = doc.text
+        sentences: dict[int, str] = {}  # sentence text by sentence index: figures share them
         out: list[Figure] = []
-        for number in self._numbers(doc, lang, tokens, starts):
-            after = bisect.bisect_left(starts, number.end)
-            before = bisect.bisect_left(starts, number.start)
+        for n_start, n_end, value, qualifier in self._numbers(doc, lang, tokens, starts):
+            after = bisect.bisect_left(starts, n_end)
             found = self._kind_after(doc, lang, tokens, after)
-            if found is None and not self._unit_at(lang, tokens, after, doc):
-                found = self._kind_before(doc, lang, tokens, before)
             if found is None:
-                continue
+                if after < count and norms[after] not in units.idle:
+                    if units.starting_at(tokens, after, count):
+                        continue  # a unit right after the number (*twee dagen*): no count
+                found = self._kind_before(doc, lang, tokens, bisect.bisect_left(starts, n_start))
+                if found is None:
+                    continue
             kind, lo, hi = found
-            start = min(lo, number.start)
-            qualifier = number.qualifier
-            q_start = self._qualifier(doc, lang, tokens, before)
-            if q_start is not None:
-                qualifier, q_pos = q_start
-                start = min(start, q_pos)
-            end = max(hi, number.end)
-            if number.value >= 1800 and number.value <= 2100 and qualifier is None:
-                if not (lo >= number.end and doc.text[number.end : lo].strip() == ""):
+            start = lo if lo < n_start else n_start
+            before = bisect.bisect_left(starts, n_start)
+            if before > 0 and norms[before - 1] not in qualifiers.idle:
+                q_start = self._qualifier(doc, lang, tokens, before)
+                if q_start is not None:
+                    qualifier, q_pos = q_start
+                    start = min(start, q_pos)
+            end = hi if hi > n_end else n_end
+            if 1800 <= value <= 2100 and qualifier is None:
+                if not (lo >= n_end and text[n_end:lo].strip() == ""):
                     continue  # a year, not a count
+            index = doc.sentence_index(n_start)
+            sentence = sentences.get(index)
+            if sentence is None:
+                lo_s, hi_s = doc.sentences[index]
+                sentence = sentences[index] = text[lo_s:hi_s]
             out.append(
                 Figure(
                     kind=kind,
-                    value=number.value,
+                    value=value,
                     qualifier=qualifier,
-                    surface=doc.text[start:end],
+                    surface=text[start:end],
                     span=Span(start, end),
-                    sentence=doc.sentence_text(number.start),
+                    sentence=sentence,
                 )
             )
         return tuple(out)
@@ -253,90 +278,75 @@ class FigureFinder:
         found: list[_Number] = []
         taken: set[int] = set()
         folded = doc.folded
-        reach = 0
-        for at in _digit_starts(tokens.norms, starts):
-            if at < reach:
-                continue
-            m = lang.number.match(folded, at)
-            if m is None:
-                continue
-            reach = m.end()
+        norms = tokens.norms
+        scales = lang.scales
+        count = len(norms)
+        # The pattern starts with a digit, so the regex engine skips to digits in C; its
+        # look-behind (no word character, dot or comma before) leaves the digits that start a
+        # token or follow the apostrophe inside one ("l'12").
+        number = lang.number_ascii if folded.isascii() else lang.number
+        for m in number.finditer(folded):
             value = self._parse_digits(m.group(1), lang)
             end = m.end()
             i = bisect.bisect_left(starts, end)
-            if i < len(tokens.norms) and tokens.norms[i] in lang.scales:
-                if _adjacent(doc, end, tokens.starts[i]):
-                    value *= lang.scales[tokens.norms[i]]
+            if i < count and norms[i] in scales:
+                if _adjacent(doc, end, starts[i]):
+                    value *= scales[norms[i]]
                     end = tokens.ends[i]
                     taken.add(i)
             if value >= 1:
                 found.append(_Number(m.start(), end, int(value), None))
         counted = lang.counted
-        norms = tokens.norms
         words = (
             [] if counted.isdisjoint(norms) else [i for i, n in enumerate(norms) if n in counted]
         )
         for i in words:
             if i in taken:
                 continue
-            norm = tokens.norms[i]
+            norm = norms[i]
             if norm in lang.vague:
                 value, qualifier = lang.vague[norm]
-                found.append(_Number(tokens.starts[i], tokens.ends[i], value, qualifier))
+                found.append(_Number(starts[i], tokens.ends[i], value, qualifier))
             elif norm in lang.words:
                 value = lang.words[norm]
                 end = tokens.ends[i]
-                if i + 1 < len(tokens.norms):
-                    nxt = tokens.norms[i + 1]
-                    if nxt in lang.scales and _adjacent(doc, end, tokens.starts[i + 1]):
-                        value *= lang.scales[nxt]
+                if i + 1 < count:
+                    nxt = norms[i + 1]
+                    if nxt in scales and _adjacent(doc, end, starts[i + 1]):
+                        value *= scales[nxt]
                         end = tokens.ends[i + 1]
                         taken.add(i + 1)
-                found.append(_Number(tokens.starts[i], end, value, None))
-        found.sort(key=lambda n: n.start)
+                found.append(_Number(starts[i], end, value, None))
+        if words:  # digits come in text order; number words were added after them
+            found.sort(key=_start)
         return found
 
     @staticmethod
     def _parse_digits(raw: str, lang: _Language) -> float:
-        if len(raw) > 4 and any(c in lang.thousands for c in raw) and raw[-4] in lang.thousands:
+        if len(raw) > 4 and raw[-4] in lang.thousands:
             if not (raw.count(lang.decimal) == 1 and lang.decimal not in lang.thousands):
                 return float(re.sub(r"\D", "", raw))
         return float(raw.replace(lang.decimal, ".").replace(",", ""))
 
-    def _reach(self, doc: Document, lang: _Language, tokens: _Tokens, i: int, n: int) -> int:
-        """Tokens from ``i`` that stay in reach: no punctuation, no next number."""
-        last = min(len(tokens.norms), i + n)
-        if i >= last:
-            return i
-        # Tokens hold no punctuation, so one search finds the first stop in the character right
-        # before token ``i`` or in a gap between the tokens up to ``last``.
-        stop = _STOP_GAP.search(doc.folded, max(0, tokens.starts[i] - 1), tokens.starts[last - 1])
-        if stop is not None:
-            if stop.start() < tokens.starts[i]:
-                return i
-            last = bisect.bisect_right(tokens.starts, stop.start(), i, last)
-        for end in range(i, last):
-            norm = tokens.norms[end]
-            if norm.isdigit() or norm in lang.words or norm in lang.vague:
-                return end
-        return last
-
     def _kind_after(
         self, doc: Document, lang: _Language, tokens: _Tokens, i: int
     ) -> tuple[str, int, int] | None:
-        limit = self._reach(doc, lang, tokens, i, REACH_AFTER)
         norms = tokens.norms
-        idle = lang.people.idle
+        folded = doc.folded
+        limit = _reach(folded, lang.counted, tokens, i, REACH_AFTER)
+        people = lang.people
+        idle = people.idle
         for j in range(i, limit):
-            if norms[j] not in idle and lang.people.starting_at(tokens, j, limit):
-                limit = self._reach(doc, lang, tokens, i, j - i + 1 + REACH_PEOPLE)
+            if norms[j] not in idle and people.starting_at(tokens, j, limit):
+                limit = _reach(folded, lang.counted, tokens, i, j - i + 1 + REACH_PEOPLE)
                 break
         first: tuple[str, int, int] | None = None
-        idle = lang.kinds.idle
+        kinds = lang.kinds
+        idle = kinds.idle
         for j in range(i, limit):
             if norms[j] in idle:
                 continue
-            for kind, stop in lang.kinds.starting_at(tokens, j, limit):
+            for kind, stop in kinds.starting_at(tokens, j, limit):
                 hit = (kind, tokens.starts[j], tokens.ends[stop - 1])
                 if kind in self._casualty:
                     return hit
@@ -357,12 +367,6 @@ class FigureFinder:
         return None
 
     @staticmethod
-    def _unit_at(lang: _Language, tokens: _Tokens, i: int, doc: Document) -> bool:
-        if i >= len(tokens.norms):
-            return False
-        return bool(lang.units.starting_at(tokens, i, len(tokens.norms)))
-
-    @staticmethod
     def _qualifier(
         doc: Document, lang: _Language, tokens: _Tokens, i: int
     ) -> tuple[str, int] | None:
@@ -372,21 +376,31 @@ class FigureFinder:
         return None
 
 
-def _digit_starts(norms: list[str], starts: list[int]) -> list[int]:
-    """Where a number may start: a token starting with a digit, or a digit right after the
-    apostrophe inside a token ("l'12"). The number pattern needs no word character, dot or comma
-    before it, so it cannot start anywhere else; trying it only there is much cheaper than
-    letting the regex engine try every character of the text."""
-    out: list[int] = []
-    for i in [i for i, n in enumerate(norms) if n[0].isdecimal() or "'" in n]:
-        norm = norms[i]
-        if norm[0].isdecimal():
-            out.append(starts[i])
-        k = norm.find("'") + 1
-        if k and norm[k : k + 1].isdecimal():
-            out.append(starts[i] + k)
-    return out
+def _reach(folded: str, counted: frozenset[str], tokens: _Tokens, i: int, n: int) -> int:
+    """Tokens from ``i`` that stay in reach: no punctuation, no next number (digits or a number
+    word or vague quantity: ``counted``)."""
+    norms, starts = tokens.norms, tokens.starts
+    last = min(len(norms), i + n)
+    if i >= last:
+        return i
+    # Tokens hold no punctuation, so one search finds the first stop in the character right
+    # before token ``i`` or in a gap between the tokens up to ``last``.
+    start = starts[i]
+    stop = _STOP_GAP.search(folded, start - 1 if start else 0, starts[last - 1])
+    if stop is not None:
+        if stop.start() < start:
+            return i
+        last = bisect.bisect_right(starts, stop.start(), i, last)
+    for end in range(i, last):
+        norm = norms[end]
+        if norm in counted or norm.isdigit():
+            return end
+    return last
 
 
 def _adjacent(doc: Document, end: int, start: int) -> bool:
     return doc.folded[end:start].strip() == ""
+
+
+def _start(number: _Number) -> int:
+    return number.start
