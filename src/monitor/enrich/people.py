@@ -18,7 +18,7 @@ van Askar Mamin* ... *de laan uitgestuurd*); see the data file for where a marke
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -63,14 +63,25 @@ _PHONETIC = (
 )
 _NON_LETTER = re.compile(r"[^a-z]")
 _WORD = re.compile(r"[^\W\d_][\w'\u2019-]*|[^\w\s]")
-_NEXT_WORD = r"[ \t\u00a0]+[^\W\d_][\w'\u2019-]*"
+_NEXT_WORD = r"[ \t\u00a0]+([^\W\d_][\w'\u2019-]*)"
 # Between a status marker and the role: spaces and at most one word ("the new Kazakh premier").
 _MARKER_GAP = re.compile(r"[ \t\u00a0]+(?:[^\W\d_][\w'\u2019]*[ \t\u00a0]+)?")
-_BLANKS = " \t\u00a0"
 _CLAUSE_END = ",;:"
-# the words after a role, up to MAX_NAME_TOKENS + 2 of them, in one match (a word cannot give
-# back letters to let one more repetition match, so this is the same as matching them one by one)
-_NEXT_WORDS = re.compile(rf"(?:{_NEXT_WORD}){{1,{MAX_NAME_TOKENS + 2}}}")
+# The words after a role, up to MAX_NAME_TOKENS + 2 of them, in one match, each in its own group
+# so the match's ``regs`` give their spans. Nested optional groups are the same as the repetition
+# {1,5}: a word cannot give back letters to let one more word match.
+_NEXT_WORDS = re.compile(
+    "(?:"
+    + _NEXT_WORD
+    + ("(?:" + _NEXT_WORD) * (MAX_NAME_TOKENS + 1)
+    + ")?" * (MAX_NAME_TOKENS + 1)
+    + ")"
+)
+# Blanks, word characters, blanks: the stretch before a role that a marker's gap (blanks and at
+# most one word) can span. Any end of such a stretch is one too, so once a marker ends where it
+# fails, no marker before it can qualify.
+_GAP_STRETCH = re.compile(r"[ \t\u00a0]*[\w'\u2019]*[ \t\u00a0]*")
+_BLANK_RUN = re.compile(r"[ \t\u00a0]*")
 STATUSES: tuple[PersonStatus, ...] = ("new", "former", "dismissed")
 # One mention with several markers: the successor named in a sentence about a dismissal is
 # new; a dismissed predecessor is also former, and dismissed says more.
@@ -282,15 +293,18 @@ class PeopleFinder:
                     found.add(status)
         hits = markers.hits
         # Right before the role, with blanks and at most one word between (``_MARKER_GAP``): only
-        # markers ending in that stretch can qualify, and the markers are bisected to it.
-        for k in range(bisect_left(markers.ends, _gap_start(text, role.start)), len(hits)):
-            hit = hits[k]
-            if hit.end > role.start:
-                break
-            if _MARKER_GAP.fullmatch(text, hit.end, role.start):
-                found.add(hit.value)
+        # markers ending in the stretch of blanks, word characters and blanks before the role can
+        # qualify. Ends of the markers are sorted, so walk back from the nearest until one ends
+        # outside the stretch (most roles stop at the first: their nearest marker is far).
+        ends = markers.ends
+        k = bisect_right(ends, role.start) - 1
+        while k >= 0 and _GAP_STRETCH.fullmatch(text, ends[k], role.start):
+            if _MARKER_GAP.fullmatch(text, ends[k], role.start):
+                found.add(hits[k].value)
+            k -= 1
         # Right after the role, blanks only between.
-        reach = role.end + _blank_run(text, role.end)
+        blanks = _BLANK_RUN.match(text, role.end)  # always matches, maybe empty
+        reach = blanks.end() if blanks is not None else role.end
         for k in range(bisect_left(markers.starts, role.end), len(hits)):
             hit = hits[k]
             if hit.start > reach:
@@ -340,7 +354,7 @@ class PeopleFinder:
             country = country_at[words[0][0]].code
             hit_end = country_at[words[0][0]].end
             words = self._words_after(text, hit_end)
-        span = self._name_span(words, text)
+        span = self._name_span(words, text, doc.folded)
         if span is None:
             return None
         start, end, count = span
@@ -354,28 +368,26 @@ class PeopleFinder:
         m = _NEXT_WORDS.match(text, pos)
         if m is None:
             return []
-        out: list[tuple[int, int]] = []
-        pos = m.start()
-        for word in m.group().split():  # blanks between words only: find skips just those
-            pos = text.find(word, pos)
-            out.append((pos, pos + len(word)))
-            pos += len(word)
-        return out
+        return [span for span in m.regs[1:] if span[1] >= 0]
 
-    def _name_span(self, words: list[tuple[int, int]], text: str) -> tuple[int, int, int] | None:
+    def _name_span(
+        self, words: list[tuple[int, int]], text: str, folded: str
+    ) -> tuple[int, int, int] | None:
         """The leading capitalised words (with particles inside) of ``words``."""
         taken: list[tuple[int, int]] = []
+        stop, particles = self._stop, self._particles
         for start, end in words:
-            word = text[start:end]
-            if word[0].isupper() and word[0].isalpha() and fold(word) not in self._stop:
+            first = text[start]
+            # folding maps each character on its own: a word's folded form is a slice of folded
+            if first.isupper() and first.isalpha() and folded[start:end] not in stop:
                 taken.append((start, end))
                 if len(taken) == MAX_NAME_TOKENS:
                     break
-            elif taken and word in self._particles:
+            elif taken and text[start:end] in particles:
                 taken.append((start, end))
             else:
                 break
-        while taken and text[taken[-1][0] : taken[-1][1]] in self._particles:
+        while taken and text[taken[-1][0] : taken[-1][1]] in particles:
             taken.pop()
         if not taken:
             return None
@@ -440,11 +452,22 @@ class PeopleFinder:
     def _bare_mentions(doc: Document, groups: dict[str, _Group]) -> None:
         """Later mentions of a known surname on its own ("Tokajev meldde toen")."""
         surnames = {fold(g.name.split()[-1]): key for key, g in groups.items()}
-        norms = doc.token_norms
-        found = [i for i, norm in enumerate(norms) if norm in surnames]
+        norms, starts = doc.token_norms, doc.token_starts
+        # A few surnames and thousands of tokens: look for each surname in the folded text (in
+        # C) and keep the occurrences that are a whole token, in text order.
+        folded = doc.folded
+        found = []
+        for surname in surnames:
+            at = folded.find(surname)
+            while at >= 0:
+                i = bisect_left(starts, at)
+                if i < len(starts) and starts[i] == at and norms[i] == surname:
+                    found.append(i)
+                at = folded.find(surname, at + 1)
         if not found:
             return
-        text, starts, ends = doc.text, doc.token_starts, doc.token_ends
+        found.sort()
+        text, ends = doc.text, doc.token_ends
         seen = {m.span.start for g in groups.values() for m in g.mentions}
         # token starts inside a mention of the person: those tokens are part of a longer name
         covered: dict[str, set[int]] = {}
@@ -460,26 +483,3 @@ class PeopleFinder:
                 continue
             end = ends[i]
             groups[key].mentions.append(Mention(text[start:end], Span(start, end)))
-
-
-def _gap_start(text: str, pos: int) -> int:
-    """Where a stretch of blanks, one word and blanks ending at ``pos`` may start at the
-    earliest: no text before it can match ``_MARKER_GAP`` up to ``pos``."""
-    a = pos
-    while a > 0 and text[a - 1] in _BLANKS:
-        a -= 1
-    b = a
-    while b > 0 and (text[b - 1].isalnum() or text[b - 1] in "_'\u2019"):
-        b -= 1
-    c = b
-    while c > 0 and text[c - 1] in _BLANKS:
-        c -= 1
-    return c
-
-
-def _blank_run(text: str, pos: int) -> int:
-    """How many blanks (spaces, tabs, no-break spaces) start at ``pos``."""
-    end = pos
-    while end < len(text) and text[end] in _BLANKS:
-        end += 1
-    return end - pos
