@@ -196,10 +196,6 @@ async def _until(condition: Callable[[], Any], within: float, what: str) -> None
     raise AssertionError(f"not within {within:g} s: {what}")
 
 
-@pytest.mark.known_defect(
-    reason="alerts are lost when the survivor takes over (2 of 3 runs; issue 7): faust's "
-    "rebalance drops events it has fetched (faust-streaming #216, #221); not fixed yet"
-)
 async def test_survivor_takes_over_a_sigkilled_worker_with_its_story_state(
     kafka_bootstrap: str, tmp_path: Path, unique_name: str
 ) -> None:
