@@ -28,6 +28,7 @@ cleared for the last time.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -88,7 +89,7 @@ class Consumer(driver.Consumer):
             active_partitions = {tp for tp in active_partitions if self._is_changelog_tp(tp)}
             if not active_partitions:
                 # An empty set would ask aiokafka for every partition.
-                await self.sleep(min(timeout, _HOLD_POLL))
+                await asyncio.sleep(min(timeout, _HOLD_POLL))
                 return {}
         records = await super()._getmany(active_partitions, timeout)
         if records and self._holding_streams():
