@@ -164,9 +164,10 @@ def _scan(
     entries = automaton.entries
     # overlapping: every occurrence of every key (character offsets), resolved below
     for index, start, end in automaton.search.find_matches_as_indexes(folded, overlapping=True):
+        # most matches sit inside a word ("eu" in "nieuwe"): one test for all entries of the key
+        if start and folded[start - 1].isalnum():
+            continue
         for channel, value, _, case, stem in entries[index]:
-            if start and folded[start - 1].isalnum():
-                continue
             stop = end
             if stem:
                 while stop < size and folded[stop].isalnum():
