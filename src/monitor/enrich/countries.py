@@ -198,7 +198,11 @@ class CountryFinder:
         before = range(first, first) if locative else range(max(0, first - 2), first)
         after = range(last + 1, min(last + 4, len(starts)))
         cues = lang.actor_cues
-        return any(lo <= starts[k] < hi and norms[k] in cues for r in (before, after) for k in r)
+        for r in (before, after):
+            for k in r:
+                if lo <= starts[k] < hi and norms[k] in cues:
+                    return True
+        return False
 
 
 def _name_forms(name: str, suffixes: list[str], endings: list[str]) -> list[str]:

@@ -215,13 +215,20 @@ class WordSet:
         self._exact = frozenset(exact)
         self._stems = tuple(sorted(stems))
         self._max_extra = max_extra
+        # answers by token: news vocabulary repeats, and a lookup beats a pass over the stems
+        self._known: dict[str, bool] = {}
+
+    _KNOWN_SIZE = 50_000
 
     def __contains__(self, token: object) -> bool:
         if not isinstance(token, str):
             return False
-        if token in self._exact:
-            return True
-        return any(
-            token.startswith(stem) and len(token) - len(stem) <= self._max_extra
-            for stem in self._stems
-        )
+        found = self._known.get(token)
+        if found is None:
+            if len(self._known) > self._KNOWN_SIZE:
+                self._known.clear()
+            found = self._known[token] = token in self._exact or any(
+                token.startswith(stem) and len(token) - len(stem) <= self._max_extra
+                for stem in self._stems
+            )
+        return found
