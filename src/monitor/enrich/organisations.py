@@ -21,8 +21,9 @@ from monitor.errors import ConfigError
 from monitor.text import Document
 
 DATA_FILE = "organisations.yaml"
-_WORD_BEFORE = re.compile(r"(\w+)[ \t]+$")
-_WORD_AFTER = re.compile(r"^[ \t]+(\w+)")
+_WINDOW = 40  # characters looked at on each side of a capitals match
+_WORD = re.compile(r"\w+")
+_WORD_AFTER = re.compile(r"[ \t]+(\w+)")
 
 
 class OrganisationFinder:
@@ -82,7 +83,22 @@ def _is_caps_word(word: str | None) -> bool:
 
 def _in_caps_run(text: str, start: int, end: int) -> bool:
     """Capitals on both sides (or one side, at the start or end of a line), spaces between."""
-    before = _WORD_BEFORE.search(text[max(0, start - 40) : start])
-    after = _WORD_AFTER.search(text[end : end + 40])
-    neighbours = [m.group(1) for m in (before, after) if m is not None]
+    before = _word_before(text, max(0, start - _WINDOW), start)
+    after = _WORD_AFTER.match(text, end, end + _WINDOW)
+    neighbours = [w for w in (before, after and after.group(1)) if w is not None]
     return bool(neighbours) and all(_is_caps_word(w) for w in neighbours)
+
+
+def _word_before(text: str, lo: int, hi: int) -> str | None:
+    """The word followed by spaces or tabs up to the end of ``text[lo:hi]`` (or up to a newline
+    ending it), as ``(\\w+)[ \\t]+$`` finds it there, without trying the pattern at every
+    position."""
+    if hi > lo and text[hi - 1] == "\n":  # ``$`` also matches before a final newline
+        hi -= 1
+    blanks = hi
+    while blanks > lo and text[blanks - 1] in " \t":
+        blanks -= 1
+    if blanks == hi:
+        return None
+    word = _WORD.match(text[lo:blanks][::-1])  # the word characters ending there
+    return word.group()[::-1] if word is not None else None
