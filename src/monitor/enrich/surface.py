@@ -19,6 +19,7 @@ folding preserves length.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -31,6 +32,7 @@ T = TypeVar("T")
 
 ANY, CAPITALISED, CAPS = 0, 1, 2
 MIN_STEM = 4
+_ALNUM_RUN = re.compile(r"[^\W_]*")  # what str.isalnum accepts, character by character
 
 
 class Hit(NamedTuple, Generic[T]):
@@ -162,24 +164,30 @@ def _scan(
     size = len(folded)
     candidates: list[list[Hit[Any]]] = [[] for _ in max_extra]
     entries = automaton.entries
+    new = tuple.__new__  # builds the named tuple in C (no Python-level __new__ call)
     # overlapping: every occurrence of every key (character offsets), resolved below
     for index, start, end in automaton.search.find_matches_as_indexes(folded, overlapping=True):
         # most matches sit inside a word ("eu" in "nieuwe"): one test for all entries of the key
         if start and folded[start - 1].isalnum():
             continue
+        inside = end < size and folded[end].isalnum()  # the word goes on after the key
         for channel, value, _, case, stem in entries[index]:
-            stop = end
-            if stem:
-                while stop < size and folded[stop].isalnum():
-                    stop += 1
+            if not inside:
+                stop = end
+            elif stem:  # to the end of the letters and digits
+                run = _ALNUM_RUN.match(folded, end)  # always matches
+                stop = run.end() if run is not None else end
                 if stop - end > max_extra[channel]:
                     continue
-            elif end < size and folded[end].isalnum():
+            else:
                 continue
-            if case and not _case_ok(text[start:stop], case):
-                continue
-            # tuple.__new__ builds the named tuple in C (no Python-level __new__ call)
-            candidates[channel].append(tuple.__new__(Hit, (start, stop, value)))
+            if case:
+                if case == CAPITALISED:
+                    if not text[start].isupper():
+                        continue
+                elif not _case_ok(text[start:stop], case):
+                    continue
+            candidates[channel].append(new(Hit, (start, stop, value)))
     return [_resolve(found) for found in candidates]
 
 
