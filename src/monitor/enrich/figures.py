@@ -155,6 +155,8 @@ class _Language:
     number_ascii: re.Pattern[str]  # the same in ASCII mode: the same matches in ASCII text, faster
     decimal: str
     thousands: str
+    # no digit among the separators: a number of digits only is its own value
+    plain_digits: bool
     words: dict[str, int]
     vague: dict[str, tuple[int, str]]
     scales: dict[str, int]
@@ -214,6 +216,7 @@ class FigureFinder:
                 number_ascii=re.compile(number.pattern, re.ASCII),
                 decimal=decimal,
                 thousands=thousands,
+                plain_digits=bool(decimal) and not any(c.isdecimal() for c in decimal + thousands),
                 words=words,
                 vague=vague,
                 scales=scales,
@@ -286,7 +289,11 @@ class FigureFinder:
         # token or follow the apostrophe inside one ("l'12").
         number = lang.number_ascii if folded.isascii() else lang.number
         for m in number.finditer(folded):
-            value = self._parse_digits(m.group(1), lang)
+            raw = m.group(1)
+            if lang.plain_digits and raw.isdecimal():
+                value = float(raw)  # what _parse_digits makes of it, without the replacing
+            else:
+                value = self._parse_digits(raw, lang)
             end = m.end()
             i = bisect.bisect_left(starts, end)
             if i < count and norms[i] in scales:

@@ -320,7 +320,9 @@ class PeopleFinder:
                     break
                 if hit.end <= hi:
                     found.add(hit.value)
-        return next((s for s in _PRECEDENCE if s in found), None)
+        if not found:  # most roles
+            return None
+        return next(s for s in _PRECEDENCE if s in found)
 
     @staticmethod
     def _clause(doc: Document, start: int, end: int) -> tuple[int, int]:
