@@ -121,7 +121,7 @@ def interleaved(
     return rates
 
 
-STAGES = ("normalise", "scan", "bits", "gate", "evaluate")
+STAGES = ("normalise", "scan", "gate", "evaluate")
 
 
 def profile(
@@ -130,10 +130,10 @@ def profile(
     """Microseconds per article of each stage of ``match`` (plus ``analyse``), per rule set,
     timed inside one pass over the articles and in interleaved rounds like the throughput.
 
-    normalise = analyse (folding), scan = the scan text plus the automaton call, bits = the
-    per-rule group/term masks of the distinct keys hit, gate = the rules that may fire, evaluate
-    = placing their hits and evaluating them. It repeats the steps of ``RuleSet.candidates`` and
-    ``match`` with the engine's private stages, so it must follow them if they change.
+    normalise = analyse (folding), scan = the scan text plus the automaton call, gate = the rules
+    that may fire (from the distinct keys hit), evaluate = placing their hits and evaluating
+    them. It repeats the steps of ``RuleSet.candidates`` and ``match`` with the engine's private
+    stages, so it must follow them if they change.
     """
     clock = time.perf_counter
     totals = {count: dict.fromkeys(STAGES, 0.0) for count in rulesets}
@@ -147,9 +147,7 @@ def profile(
                 t1 = clock()
                 scan, found = ruleset._scan(doc)
                 t2 = clock()
-                masks = ruleset._masks(doc, found)
-                t3 = clock()
-                chosen = ruleset._gate(masks)
+                chosen = ruleset._gate(ruleset._seen(doc), found)
                 t4 = clock()
                 if chosen:
                     by_rule = ruleset._group_hits(found, chosen, scan, doc)
@@ -159,8 +157,7 @@ def profile(
                 t5 = clock()
                 spent["normalise"] += t1 - t0
                 spent["scan"] += t2 - t1
-                spent["bits"] += t3 - t2
-                spent["gate"] += t4 - t3
+                spent["gate"] += t4 - t2
                 spent["evaluate"] += t5 - t4
     scale = 1e6 / (repeats * len(articles))
     return {

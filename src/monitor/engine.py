@@ -21,10 +21,14 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+import sys
+from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, NamedTuple, Protocol
+from operator import itemgetter
+from typing import Any, Final, NamedTuple, Protocol
 
 import ahocorasick_rs
 import yaml
@@ -62,8 +66,27 @@ class Match:
 _Hit = tuple[int, int, int]
 # ((rule index, term id, the term's bits in its rule's mask), ...) of one key in one language
 _Ids = tuple[tuple[int, int, int], ...]
+
+
+class _Keys(NamedTuple):
+    """The automaton keys as articles of one language see them, by key index."""
+
+    # (rule index, term id, the term's bits in its rule's mask) of each key, or None
+    ids: list[_Ids | None]
+    # each key's distinct rule indexes as native unsigned ints (``_PACKED``) in one bytes object
+    # (b"" when none): an article's can be joined and counted in C, and they lie in one block
+    # of memory where a tuple of ints is a tuple plus an object per int (cache misses with
+    # tens of thousands of keys)
+    rules: list[bytes]
+    # key index -> the rules that key's bits alone let through the gate (few keys have any)
+    solo: dict[int, tuple[int, ...]]
+
+
 # an automaton hit as the automaton gives it: (key index, start, stop) in the scan text's bytes
 _Found = tuple[int, int, int]
+_PACKED: Final = "I"
+_PACKED_SIZE = array(_PACKED).itemsize
+_first = itemgetter(0)
 
 
 class _TermRef(NamedTuple):
@@ -114,6 +137,8 @@ _WORD_REST = re.compile(r"[^\W_]*")
 
 # language -> ((rule index, term id, the term's bits in its rule's mask), ...)
 Entry = dict[str, _Ids]
+# from this many automaton keys on, a contiguous NFA scans faster than a DFA (see ``RuleSet``)
+_DFA_MAX_KEYS = 8_000
 
 
 def scan_key(phrase: str) -> str:
@@ -158,6 +183,11 @@ class RuleSet:
         self.languages = frozenset(languages)
         self._term_rule = [t.rule for t in self._terms]
         self._gates = [c.gates for c in self._compiled]
+        # whether the bits of one term (its group's and its own) can pass some clause's gate
+        self._one_term_may_pass = [
+            any(need_all.bit_count() <= 1 and min_hits <= 1 for need_all, _, min_hits in gates)
+            for gates in self._gates
+        ]
         # a term's bits in its rule's mask: its group's, and one of its own above the rule's groups
         first_term: dict[int, int] = {}
         self._term_bits = []
@@ -165,24 +195,41 @@ class RuleSet:
             position = term_id - first_term.setdefault(ref.rule, term_id)
             shift = self._compiled[ref.rule].group_count + position
             self._term_bits.append((1 << ref.group) | (1 << shift))
-        # per document language (or ``*``), per automaton key: its ids there, or None
-        self._ids: dict[str, list[_Ids | None]] = {
-            lang: [] for lang in (*self.languages, _ANY_LANGUAGE)
+        # per document language (or ``*``), the keys as that language sees them
+        self._keys: dict[str, _Keys] = {
+            lang: _Keys([], [], {}) for lang in (*self.languages, _ANY_LANGUAGE)
         }
         self._prefix: list[bool] = []
         keys: list[bytes] = []
-        for key, per_lang in table.items():
+        for key_index, (key, per_lang) in enumerate(table.items()):
             keys.append(key.encode())
             self._prefix.append(not key.endswith(" "))
             entry = self._entry(per_lang)
-            for lang, ids in self._ids.items():
-                ids.append(entry.get(lang))
-        # A DFA: the fastest of the crate's automata to scan with (its search loop is in Rust and
-        # returns one list, where pyahocorasick yields to Python per hit); tens of MB at 10k rules.
+            # most keys mean the same in every language: work that out once, not per language
+            last: _Ids = ()
+            rules_of: tuple[bytes, tuple[int, ...]] = (b"", ())
+            for lang, seen in self._keys.items():
+                ids = entry.get(lang)
+                seen.ids.append(ids)
+                if ids is None:
+                    seen.rules.append(b"")
+                    continue
+                if ids != last:
+                    last, rules_of = ids, self._key_rules(ids)
+                seen.rules.append(rules_of[0])
+                if rules_of[1]:
+                    seen.solo[key_index] = rules_of[1]
+        # The crate's search loop is in Rust and returns one list (pyahocorasick yields to Python
+        # per hit). A DFA scans small key sets fastest; from some thousands of keys on it grows
+        # to tens of MB and its cache misses make the contiguous NFA, a fraction of its size,
+        # faster (and 3x faster to build).
+        implementation = (
+            ahocorasick_rs.Implementation.DFA
+            if len(keys) < _DFA_MAX_KEYS
+            else ahocorasick_rs.Implementation.ContiguousNFA
+        )
         self._automaton = (
-            ahocorasick_rs.BytesAhoCorasick(keys, implementation=ahocorasick_rs.Implementation.DFA)
-            if keys
-            else None
+            ahocorasick_rs.BytesAhoCorasick(keys, implementation=implementation) if keys else None
         )
         self.size = len(table)
 
@@ -200,6 +247,27 @@ class RuleSet:
         )
         return entry
 
+    def _key_rules(self, ids: _Ids) -> tuple[bytes, tuple[int, ...]]:
+        """A key's distinct rules (packed, see ``_Keys``), and those its bits alone let through
+        the gate (the gate is monotone in the bits: they pass whatever else hits)."""
+        if len(ids) == 1:
+            rule_index, _, bits = ids[0]
+            solo: tuple[int, ...] = ()
+            if self._one_term_may_pass[rule_index] and self._passes(rule_index, bits):
+                solo = (rule_index,)
+            return rule_index.to_bytes(_PACKED_SIZE, sys.byteorder), solo
+        masks: dict[int, int] = {}
+        for rule_index, _, bits in ids:
+            masks[rule_index] = masks.get(rule_index, 0) | bits
+        # with one term per rule, most rules cannot pass on this key alone
+        may_pass = self._one_term_may_pass if len(masks) == len(ids) else None
+        solo = tuple(
+            r
+            for r, mask in masks.items()
+            if (may_pass is None or may_pass[r]) and self._passes(r, mask)
+        )
+        return array(_PACKED, masks).tobytes(), solo
+
     def __len__(self) -> int:
         return len(self.rules)
 
@@ -211,14 +279,13 @@ class RuleSet:
 
     def hits(self, doc: Document) -> dict[int, list[_Hit]]:
         """Automaton hits on word boundaries, grouped by rule index (the presearch)."""
-        scan, found, masks = self._presearch(doc)
-        return self._group_hits(found, masks.keys(), scan, doc)
-
-    def _presearch(self, doc: Document) -> tuple[bytes, list[_Found], dict[int, int]]:
-        """The scan text (UTF-8), every automaton hit, and per rule the bits of its hit groups
-        and terms (see ``_scan`` and ``_masks``)."""
         scan, found = self._scan(doc)
-        return scan, found, self._masks(doc, found)
+        seen = self._seen(doc)
+        packed = b"".join(seen.rules[key_index] for key_index, _, _ in found)
+        return self._group_hits(found, sorted(set(memoryview(packed).cast(_PACKED))), scan, doc)
+
+    def _seen(self, doc: Document) -> _Keys:
+        return self._keys[doc.language if doc.language in self.languages else _ANY_LANGUAGE]
 
     def _scan(self, doc: Document) -> tuple[bytes, list[_Found]]:
         """The scan text (UTF-8) and every automaton hit in it, in one call into the DFA."""
@@ -231,22 +298,6 @@ class RuleSet:
             scan = f" {_NON_WORD.sub(' ', folded)} ".encode()
         return scan, self._automaton.find_matches_as_indexes(scan, overlapping=True)
 
-    def _masks(self, doc: Document, found: list[_Found]) -> dict[int, int]:
-        """Per rule with a hit, the bits of its hit groups and terms. They are or-ed in once per
-        distinct key, however often it occurs; hits are placed and grouped by rule later, and
-        only for the few rules that pass the gate."""
-        masks: dict[int, int] = {}
-        if not found:
-            return masks
-        per_key = self._ids[doc.language if doc.language in self.languages else _ANY_LANGUAGE]
-        get = masks.get
-        for key_index in {hit[0] for hit in found}:
-            ids = per_key[key_index]
-            if ids is not None:
-                for rule_index, _, bits in ids:
-                    masks[rule_index] = get(rule_index, 0) | bits
-        return masks
-
     def candidates(self, doc: Document) -> list[tuple[int, list[_Hit]]]:
         """The rules that may fire on ``doc``, in rule set order, with their hits.
 
@@ -256,8 +307,8 @@ class RuleSet:
         ``min_hits: 2`` rule) and never reach the per-group work of ``evaluate``; none-of groups,
         proximity, ignored sentences and facts are left to ``evaluate``.
         """
-        scan, found, masks = self._presearch(doc)
-        chosen = self._gate(masks)
+        scan, found = self._scan(doc)
+        chosen = self._gate(self._seen(doc), found)
         if not chosen:
             return []
         by_rule = self._group_hits(found, chosen, scan, doc)
@@ -272,29 +323,47 @@ class RuleSet:
             return [(r, [h for h in by_rule[r] if kept(h)]) for r in chosen]
         return [(rule_index, by_rule[rule_index]) for rule_index in chosen]
 
-    def _gate(self, masks: dict[int, int]) -> list[int]:
-        """The rules whose bits pass some clause's gate (see ``candidates``), in rule set order."""
-        gates, compiled = self._gates, self._compiled
-        chosen = []
-        for rule_index, mask in masks.items():
-            for need_all, need_any, min_hits in gates[rule_index]:
-                if mask & need_all != need_all or (need_any and not mask & need_any):
-                    continue
-                # distinct term ids (the bits above the groups) bound the distinct term texts
-                if min_hits <= 1 or (mask >> compiled[rule_index].group_count).bit_count() >= (
-                    min_hits
-                ):
-                    chosen.append(rule_index)
-                    break
-        chosen.sort()
-        return chosen
+    def _gate(self, seen: _Keys, found: list[_Found]) -> list[int]:
+        """The rules whose bits (those of their hit groups and terms, or-ed in once per
+        distinct key however often it occurs) pass some clause's gate (see ``candidates``), in
+        rule set order.
+
+        With many rules nearly every rule with a hit is hit by one key only, and whether one
+        key's bits pass is known since loading (``_key_rules``): only the bits of rules hit by
+        several keys are or-ed together here, and the rest is done in C."""
+        keys = set(map(_first, found))
+        hit = memoryview(b"".join(map(seen.rules.__getitem__, keys))).cast(_PACKED)
+        solo = seen.solo
+        chosen = {r for key_index in solo.keys() & keys for r in solo[key_index]}
+        if len(set(hit)) < len(hit):
+            several = {r for r, n in Counter(hit).items() if n > 1}
+            masks: dict[int, int] = {}
+            get = masks.get
+            for key_index in keys:
+                for rule_index, _, bits in seen.ids[key_index] or ():
+                    if rule_index in several:
+                        masks[rule_index] = get(rule_index, 0) | bits
+            chosen.update(r for r, mask in masks.items() if self._passes(r, mask))
+        return sorted(chosen)
+
+    def _passes(self, rule_index: int, mask: int) -> bool:
+        """Whether the bits of a rule's hit groups and terms pass some clause's gate."""
+        for need_all, need_any, min_hits in self._gates[rule_index]:
+            if mask & need_all != need_all or (need_any and not mask & need_any):
+                continue
+            # distinct term ids (the bits above the groups) bound the distinct term texts
+            if min_hits <= 1 or (mask >> self._compiled[rule_index].group_count).bit_count() >= (
+                min_hits
+            ):
+                return True
+        return False
 
     def _group_hits(
         self, found: list[_Found], rules: Iterable[int], scan: bytes, doc: Document
     ) -> dict[int, list[_Hit]]:
         """The hits of ``rules``, per rule, in scan order, as folded character offsets."""
         by_rule: dict[int, list[_Hit]] = {rule_index: [] for rule_index in rules}
-        per_key = self._ids[doc.language if doc.language in self.languages else _ANY_LANGUAGE]
+        per_key = self._seen(doc).ids
         chars = None if doc.folded.isascii() else _CharOffsets(scan)
         for key_index, start, stop in found:
             ids = per_key[key_index]
@@ -407,12 +476,14 @@ class _CharOffsets:
 
 def _keys(key: str) -> tuple[str, ...]:
     # a lemma term carries its forms, "\x1f"-separated
+    if "\x1f" not in key:
+        return (key,) if key else ()
     return tuple(k for k in key.split("\x1f") if k)
 
 
 def _compile_rule(rule: Rule, names: dict[str, int]) -> _CompiledRule:
     def ids(groups: Sequence[str]) -> tuple[int, ...]:
-        return tuple(names[g] for g in groups)
+        return tuple(map(names.__getitem__, groups))
 
     def bits(groups: Sequence[str]) -> int:
         return sum(1 << g for g in set(ids(groups)))
