@@ -88,6 +88,9 @@ STATUSES: tuple[PersonStatus, ...] = ("new", "former", "dismissed")
 _PRECEDENCE: tuple[PersonStatus, ...] = ("new", "dismissed", "former")
 _KEYS: dict[str, str] = {}
 _KEYS_SIZE = 100_000
+# simplemma's answer by (word, language): names and role words repeat from article to article
+_KNOWN: dict[tuple[str, str], bool] = {}
+_KNOWN_SIZE = 100_000
 
 
 def name_key(name: str) -> str:
@@ -398,7 +401,7 @@ class PeopleFinder:
     def _name_before(
         self, doc: Document, lang: _Language, role_start: int, role: str, country: str | None
     ) -> _Found | None:
-        text = doc.text
+        text, folded_text = doc.text, doc.folded
         lo = doc.sentence_span(role_start)[0]
         words = [
             (m.start(), m.end())
@@ -407,7 +410,7 @@ class PeopleFinder:
         i = len(words) - 1
         modifiers = 0
         while i >= 0 and modifiers <= 2:
-            folded = fold(text[words[i][0] : words[i][1]])
+            folded = folded_text[words[i][0] : words[i][1]]  # fold maps characters one by one
             if folded in lang.links:
                 i -= 1
                 break
@@ -427,7 +430,7 @@ class PeopleFinder:
         while i >= 0 and len(taken) < MAX_NAME_TOKENS:
             start, end = words[i]
             word = text[start:end]
-            if word[0].isupper() and word[0].isalpha() and fold(word) not in self._stop:
+            if word[0].isupper() and word[0].isalpha() and folded_text[start:end] not in self._stop:
                 taken.insert(0, (start, end))
             elif taken and word in self._particles:
                 taken.insert(0, (start, end))
@@ -445,10 +448,17 @@ class PeopleFinder:
 
     @staticmethod
     def _is_word(word: str, language: str) -> bool:
-        try:
-            return bool(simplemma.is_known(word.lower(), lang=language))
-        except ValueError:
-            return False
+        key = (word, language)
+        known = _KNOWN.get(key)
+        if known is None:
+            if len(_KNOWN) > _KNOWN_SIZE:
+                _KNOWN.clear()
+            try:
+                known = bool(simplemma.is_known(word.lower(), lang=language))
+            except ValueError:
+                known = False
+            _KNOWN[key] = known
+        return known
 
     @staticmethod
     def _bare_mentions(doc: Document, groups: dict[str, _Group]) -> None:
