@@ -81,7 +81,9 @@ class CountryFinder:
             territories = babel.Locale(lang).territories
             suffixes = data.strings(conf.get("name_suffixes"), origin)
             endings = data.strings(conf.get("stem_names"), origin)
-            for code in ISO_CODES:
+            # in code order, not set order: which of two equal forms wins (a stem of Nigeria is
+            # Niger's name) must not depend on the process's hash seed
+            for code in sorted(ISO_CODES):
                 name = territories.get(code)
                 if name:
                     for form in _name_forms(name, suffixes, endings):
