@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install tools kafka lint format typecheck test test-known-defects demo bench bench-e2e clean
+.PHONY: install tools kafka lint format typecheck test demo bench bench-e2e clean
 
 install: $(VENV)/.installed
 
@@ -38,10 +38,6 @@ typecheck: install
 
 test: install tools kafka lint typecheck
 	$(BIN)/pytest
-
-# Tests of defects not fixed yet (marked known_defect): they fail until the defect is fixed.
-test-known-defects: install kafka
-	$(BIN)/pytest -m known_defect
 
 # The main job on a local default: broker, worker, webhook receiver, sample articles.
 demo: install kafka
