@@ -145,14 +145,23 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
     @app.agent(matches, name="stories")
     async def decide_stories(stream: StreamT[Any]) -> AsyncIterator[None]:
         async for event in stream.events():
-            finding = _finding_decoder.decode(event.value)
-            key = finding.routing_key.encode()
-            stored = stories.get(key)
-            book = story.decode_book(stored) if isinstance(stored, bytes) else None
-            now = datetime.now(UTC)
-            decision, new_book = story.decide(book, finding.candidate, now, window)
-            if decision.status != "duplicate":
+            try:
+                finding = _finding_decoder.decode(event.value)
+                key = finding.routing_key.encode()
+                stored = stories.get(key)
+                book = story.decode_book(stored) if isinstance(stored, bytes) else None
+                now = datetime.now(UTC)
+                decision, new_book = story.decide(book, finding.candidate, now, window)
                 alert = _finalise(runtime, finding.alert, decision)
+            except Exception as exc:
+                # As in the articles stage: a bug (or a match written by an incompatible
+                # version) costs this match, kept on the dead-letter topic, not the stream.
+                log.exception("match dead-lettered")
+                detail = f"{type(exc).__name__}: {exc}"
+                await _dead_letter(dead_letters, event, PROCESSING_FAILED, detail)
+                runtime.metrics.article_dead_lettered(PROCESSING_FAILED)
+                continue
+            if decision.status != "duplicate":
                 sent = await alerts.send(
                     key=alert.story_id.encode(),
                     value=encode_alert(alert),
