@@ -1,5 +1,5 @@
-"""The labelled evaluation corpus in ``eval/corpus/`` and the sealed blind set ``eval/heldout5/``
-keep their shape (see ``eval/README.md`` and ``eval/heldout5/README.md``).
+"""The labelled evaluation corpus in ``eval/corpus/`` and the sealed blind sets ``eval/heldout5/``
+and ``eval/heldout6/`` keep their shape (see ``eval/README.md`` and each set's README).
 
 Independent of the pipeline: it only reads the JSON Lines files.
 """
@@ -17,6 +17,7 @@ import pytest
 EVAL = Path(__file__).resolve().parents[2] / "eval"
 CORPUS = EVAL / "corpus"
 HELDOUT5 = EVAL / "heldout5"
+HELDOUT6 = EVAL / "heldout6"
 RULES = {
     "foreign_troop_deployment",
     "government_dismissal",
@@ -42,6 +43,8 @@ ROWS = _load()
 ITEMS = [item for _, item in ROWS]
 HELDOUT5_ROWS = _load(HELDOUT5)
 HELDOUT5_ITEMS = [item for _, item in HELDOUT5_ROWS]
+HELDOUT6_ROWS = _load(HELDOUT6)
+HELDOUT6_ITEMS = [item for _, item in HELDOUT6_ROWS]
 
 
 def _check_line(path: Path, item: dict[str, Any], min_chars: int, max_chars: int) -> None:
@@ -100,6 +103,47 @@ def test_heldout5_ids_are_unique_over_all_sets() -> None:
         for _, item in _load(directory)
     )
     assert [item["id"] for item in HELDOUT5_ITEMS if counts[item["id"]] != 1] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "item"), HELDOUT6_ROWS, ids=[str(item.get("id")) for _, item in HELDOUT6_ROWS]
+)
+def test_heldout6_line_schema(path: Path, item: dict[str, Any]) -> None:
+    """A heldout6 line has the corpus fields, rule ids and kinds, an id in 801-810, and a length
+    between a short wire flash and a long background piece (1,000-6,000 characters)."""
+    _check_line(path, item, 1000, 6000)
+    assert 801 <= int(item["id"].split("-")[1]) <= 810
+
+
+def test_heldout6_shape() -> None:
+    """heldout6 has the composition its README promises: 80 articles (10 per core language, 7/7/6
+    in it/pt/pl), about half hard negatives, every rule with at least 7 positives in at least 5
+    languages, several multi-label articles, and short, medium and long articles alike."""
+    assert len(HELDOUT6_ITEMS) == 80
+    per_language = Counter(item["language"] for item in HELDOUT6_ITEMS)
+    assert all(per_language[lang] == 10 for lang in CORE_LANGUAGES), per_language
+    assert (per_language["it"], per_language["pt"], per_language["pl"]) == (7, 7, 6), per_language
+    hard = sum(1 for item in HELDOUT6_ITEMS if item["kind"] == "hard_negative")
+    assert 0.4 <= hard / len(HELDOUT6_ITEMS) <= 0.6
+    for rule in sorted(RULES):
+        positives = [item for item in HELDOUT6_ITEMS if rule in item["labels"]]
+        assert len(positives) >= 7, rule
+        assert len({item["language"] for item in positives}) >= 5, rule
+    assert sum(1 for item in HELDOUT6_ITEMS if len(item["labels"]) >= 2) >= 4
+    lengths = [len(item["text"]) for item in HELDOUT6_ITEMS]
+    assert sum(1 for n in lengths if n < 2000) >= 20
+    assert sum(1 for n in lengths if n >= 4000) >= 20
+
+
+def test_heldout6_ids_are_unique_over_all_sets() -> None:
+    """No heldout6 id occurs twice in heldout6 or anywhere in another set under eval/."""
+    counts = Counter(
+        item["id"]
+        for directory in sorted(EVAL.iterdir())
+        if directory.is_dir()
+        for _, item in _load(directory)
+    )
+    assert [item["id"] for item in HELDOUT6_ITEMS if counts[item["id"]] != 1] == []
 
 
 def test_ids_are_unique() -> None:
