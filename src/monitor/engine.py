@@ -133,6 +133,8 @@ _ANY_LANGUAGE = "*"
 _NON_WORD = re.compile(r"[^\w ]|_")
 # str.translate has a fast path for ASCII (6 us per 4 KB against 70 us for the regex)
 _ASCII_NON_WORD = {i: " " for i in range(128) if not chr(i).isalnum() and chr(i) != " "}
+# the same on the bytes of ASCII text, cheaper still (a byte table instead of a dict)
+_ASCII_NON_WORD_BYTES = bytes(ord(_ASCII_NON_WORD.get(i, chr(i))) for i in range(256))
 _WORD_REST = re.compile(r"[^\W_]*")
 
 # language -> ((rule index, term id, the term's bits in its rule's mask), ...)
@@ -293,7 +295,7 @@ class RuleSet:
             return b"", []
         folded = doc.folded
         if folded.isascii():
-            scan = f" {folded.translate(_ASCII_NON_WORD)} ".encode()
+            scan = b" " + folded.encode().translate(_ASCII_NON_WORD_BYTES) + b" "
         else:
             scan = f" {_NON_WORD.sub(' ', folded)} ".encode()
         return scan, self._automaton.find_matches_as_indexes(scan, overlapping=True)
@@ -331,6 +333,8 @@ class RuleSet:
         With many rules nearly every rule with a hit is hit by one key only, and whether one
         key's bits pass is known since loading (``_key_rules``): only the bits of rules hit by
         several keys are or-ed together here, and the rest is done in C."""
+        if not found:
+            return []
         keys = set(map(_first, found))
         hit = memoryview(b"".join(map(seen.rules.__getitem__, keys))).cast(_PACKED)
         solo = seen.solo
