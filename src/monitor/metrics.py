@@ -94,7 +94,7 @@ def _circuit_value(state: object) -> int:
 
 
 def consumer_lag(
-    highwaters: Mapping[Partition, int],
+    highwaters: Mapping[Partition, int | None],
     committed: Mapping[Partition, int | None],
     *,
     low_watermarks: Mapping[Partition, int] | None = None,
@@ -105,10 +105,13 @@ def consumer_lag(
     partitions this worker is assigned; ``committed`` are committed offsets or positions (the
     offset of the next message to process, Kafka's convention). A partition never committed
     counts from its low watermark (0 unless given). Lag is never negative: a highwater fetched
-    before the commit can trail it.
+    before the commit can trail it. A partition whose highwater is not known yet (none of it was
+    fetched since it was assigned) has no lag to tell and is left out.
     """
     lags: dict[Partition, int] = {}
     for tp, high in highwaters.items():
+        if high is None:
+            continue
         done = committed.get(tp)
         if done is None:
             done = (low_watermarks or {}).get(tp, 0)

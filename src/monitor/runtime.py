@@ -109,7 +109,11 @@ class Runtime:
                 await self.reload_rules()
 
         async def measure_lag() -> None:
-            await self._measure_lag(app)
+            # A crashed timer stops the whole app: a gauge that cannot be read now is not worth it.
+            try:
+                await self._measure_lag(app)
+            except Exception:
+                log.warning("consumer lag not measured", exc_info=True)
 
         async def on_started() -> None:
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._reload_on_signal)
