@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,6 @@ import pytest
 
 EVAL = Path(__file__).resolve().parents[2] / "eval"
 CORPUS = EVAL / "corpus"
-HELDOUT5 = EVAL / "heldout5"
-HELDOUT6 = EVAL / "heldout6"
 RULES = {
     "foreign_troop_deployment",
     "government_dismissal",
@@ -41,10 +40,31 @@ def _load(directory: Path = CORPUS) -> list[tuple[Path, dict[str, Any]]]:
 
 ROWS = _load()
 ITEMS = [item for _, item in ROWS]
-HELDOUT5_ROWS = _load(HELDOUT5)
-HELDOUT5_ITEMS = [item for _, item in HELDOUT5_ROWS]
-HELDOUT6_ROWS = _load(HELDOUT6)
-HELDOUT6_ITEMS = [item for _, item in HELDOUT6_ROWS]
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """What a sealed set's README promises about its shape."""
+
+    name: str
+    ids: range
+    chars: tuple[int, int]  # min and max length of a text
+    minor_languages: tuple[int, int, int]  # articles in it, pt, pl
+    # at least this many texts under 2,000 and at or over 4,000 characters
+    short_and_long: int = 0
+
+    @property
+    def rows(self) -> list[tuple[Path, dict[str, Any]]]:
+        return _load(EVAL / self.name)
+
+
+SEALED = (
+    # wire articles of 2,500-5,000 characters
+    Sealed("heldout5", range(981, 991), (2500, 5000), (7, 7, 6)),
+    # from a short wire flash to a long background piece
+    Sealed("heldout6", range(801, 811), (1000, 6000), (7, 7, 6), short_and_long=20),
+)
+SEALED_ROWS = [(spec, path, item) for spec in SEALED for path, item in spec.rows]
 
 
 def _check_line(path: Path, item: dict[str, Any], min_chars: int, max_chars: int) -> None:
@@ -68,33 +88,43 @@ def test_line_schema(path: Path, item: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "item"), HELDOUT5_ROWS, ids=[str(item.get("id")) for _, item in HELDOUT5_ROWS]
+    ("spec", "path", "item"),
+    SEALED_ROWS,
+    ids=[f"{spec.name}-{item.get('id')}" for spec, _, item in SEALED_ROWS],
 )
-def test_heldout5_line_schema(path: Path, item: dict[str, Any]) -> None:
-    """A heldout5 line has the corpus fields, rule ids and kinds, an id in 981-990, and the length
-    of a wire article (2,500-5,000 characters) rather than the corpus's 400-2,500."""
-    _check_line(path, item, 2500, 5000)
-    assert 981 <= int(item["id"].split("-")[1]) <= 990
+def test_sealed_line_schema(spec: Sealed, path: Path, item: dict[str, Any]) -> None:
+    """A line of a sealed set has the corpus fields, rule ids and kinds, an id in the set's own
+    range and the set's own lengths (its articles are longer than the corpus's 400-2,500)."""
+    _check_line(path, item, *spec.chars)
+    assert int(item["id"].split("-")[1]) in spec.ids
 
 
-def test_heldout5_shape() -> None:
-    """heldout5 has the composition its README promises: 80 articles (10 per core language),
-    about half hard negatives, every rule with at least 7 positives in at least 5 languages,
-    and several multi-label articles."""
-    assert len(HELDOUT5_ITEMS) == 80
-    per_language = Counter(item["language"] for item in HELDOUT5_ITEMS)
+@pytest.mark.parametrize("spec", SEALED, ids=[spec.name for spec in SEALED])
+def test_sealed_shape(spec: Sealed) -> None:
+    """A sealed set has the composition its README promises: 80 articles (10 per core language,
+    the rest in it/pt/pl), about half hard negatives, every rule with at least 7 positives in at
+    least 5 languages, several multi-label articles, and short and long articles where promised."""
+    items = [item for _, item in spec.rows]
+    assert len(items) == 80
+    per_language = Counter(item["language"] for item in items)
     assert all(per_language[lang] == 10 for lang in CORE_LANGUAGES), per_language
-    hard = sum(1 for item in HELDOUT5_ITEMS if item["kind"] == "hard_negative")
-    assert 0.4 <= hard / len(HELDOUT5_ITEMS) <= 0.6
+    minor = (per_language["it"], per_language["pt"], per_language["pl"])
+    assert minor == spec.minor_languages, per_language
+    hard = sum(1 for item in items if item["kind"] == "hard_negative")
+    assert 0.4 <= hard / len(items) <= 0.6
     for rule in sorted(RULES):
-        positives = [item for item in HELDOUT5_ITEMS if rule in item["labels"]]
+        positives = [item for item in items if rule in item["labels"]]
         assert len(positives) >= 7, rule
         assert len({item["language"] for item in positives}) >= 5, rule
-    assert sum(1 for item in HELDOUT5_ITEMS if len(item["labels"]) >= 2) >= 4
+    assert sum(1 for item in items if len(item["labels"]) >= 2) >= 4
+    lengths = [len(item["text"]) for item in items]
+    assert sum(1 for n in lengths if n < 2000) >= spec.short_and_long
+    assert sum(1 for n in lengths if n >= 4000) >= spec.short_and_long
 
 
-def test_heldout5_ids_are_unique_over_all_sets() -> None:
-    """No heldout5 id occurs twice in heldout5 or anywhere in another set under eval/ (scores are
+@pytest.mark.parametrize("spec", SEALED, ids=[spec.name for spec in SEALED])
+def test_sealed_ids_are_unique_over_all_sets(spec: Sealed) -> None:
+    """No id of a sealed set occurs twice in it or anywhere in another set under eval/ (scores are
     quoted by id, so an id may name only one article)."""
     counts = Counter(
         item["id"]
@@ -102,48 +132,7 @@ def test_heldout5_ids_are_unique_over_all_sets() -> None:
         if directory.is_dir()
         for _, item in _load(directory)
     )
-    assert [item["id"] for item in HELDOUT5_ITEMS if counts[item["id"]] != 1] == []
-
-
-@pytest.mark.parametrize(
-    ("path", "item"), HELDOUT6_ROWS, ids=[str(item.get("id")) for _, item in HELDOUT6_ROWS]
-)
-def test_heldout6_line_schema(path: Path, item: dict[str, Any]) -> None:
-    """A heldout6 line has the corpus fields, rule ids and kinds, an id in 801-810, and a length
-    between a short wire flash and a long background piece (1,000-6,000 characters)."""
-    _check_line(path, item, 1000, 6000)
-    assert 801 <= int(item["id"].split("-")[1]) <= 810
-
-
-def test_heldout6_shape() -> None:
-    """heldout6 has the composition its README promises: 80 articles (10 per core language, 7/7/6
-    in it/pt/pl), about half hard negatives, every rule with at least 7 positives in at least 5
-    languages, several multi-label articles, and short, medium and long articles alike."""
-    assert len(HELDOUT6_ITEMS) == 80
-    per_language = Counter(item["language"] for item in HELDOUT6_ITEMS)
-    assert all(per_language[lang] == 10 for lang in CORE_LANGUAGES), per_language
-    assert (per_language["it"], per_language["pt"], per_language["pl"]) == (7, 7, 6), per_language
-    hard = sum(1 for item in HELDOUT6_ITEMS if item["kind"] == "hard_negative")
-    assert 0.4 <= hard / len(HELDOUT6_ITEMS) <= 0.6
-    for rule in sorted(RULES):
-        positives = [item for item in HELDOUT6_ITEMS if rule in item["labels"]]
-        assert len(positives) >= 7, rule
-        assert len({item["language"] for item in positives}) >= 5, rule
-    assert sum(1 for item in HELDOUT6_ITEMS if len(item["labels"]) >= 2) >= 4
-    lengths = [len(item["text"]) for item in HELDOUT6_ITEMS]
-    assert sum(1 for n in lengths if n < 2000) >= 20
-    assert sum(1 for n in lengths if n >= 4000) >= 20
-
-
-def test_heldout6_ids_are_unique_over_all_sets() -> None:
-    """No heldout6 id occurs twice in heldout6 or anywhere in another set under eval/."""
-    counts = Counter(
-        item["id"]
-        for directory in sorted(EVAL.iterdir())
-        if directory.is_dir()
-        for _, item in _load(directory)
-    )
-    assert [item["id"] for item in HELDOUT6_ITEMS if counts[item["id"]] != 1] == []
+    assert [item["id"] for _, item in spec.rows if counts[item["id"]] != 1] == []
 
 
 def test_ids_are_unique() -> None:
