@@ -63,10 +63,29 @@ for _c in ("\u2019", "\u2018", "\u02bc"):  # typographic apostrophes fold to ASC
 _NON_ASCII_RUN = re.compile(r"([^\x00-\x7f]+)")
 
 
+# Text made only of Latin-1 characters (most West European articles without typographic quotes)
+# folds through a byte table in C: ~3 us per 4 KB against ~150 us for a dict lookup per accented
+# character. Every Latin-1 character folds to one Latin-1 character except the micro sign (to a
+# Greek mu): text with it takes the per-character path.
+_LATIN1_FOLD = bytes(min(_FOLD[i], 0xFF) for i in range(256))
+_LATIN1_UNFOLDABLE = [bytes([i]) for i in range(256) if _FOLD[i] > 0xFF]
+
+
 def fold(text: str) -> str:
     """Lower-case, NFKC and diacritics-free, with exactly one output character per input one."""
     if text.isascii():
         return text.lower()
+    try:
+        latin1 = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return _fold_per_character(text)
+    if any(char in latin1 for char in _LATIN1_UNFOLDABLE):
+        return _fold_per_character(text)
+    return latin1.translate(_LATIN1_FOLD).decode("latin-1")
+
+
+def _fold_per_character(text: str) -> str:
+    """``fold`` of any text, one code point at a time (the reference for the fast paths)."""
     # a script written mostly outside ASCII (Cyrillic) has a run per word: one translate is cheaper
     if len(text.encode("utf-8", "surrogatepass")) - len(text) > len(text) >> 3:
         return text.translate(_FOLD)

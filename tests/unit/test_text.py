@@ -134,3 +134,15 @@ def test_ascii_fast_path_finds_the_same_tokens() -> None:
     for text in ascii_texts:
         doc = analyse(text, "en")
         assert (doc.token_norms, doc.token_starts) == _unicode_columns(doc.folded), text[:60]
+
+
+def test_latin1_fast_fold_matches_the_per_character_fold() -> None:
+    """Folding Latin-1 text through the byte table gives the per-character fold for every Latin-1
+    character, alone and among others (the micro sign, which folds outside Latin-1, included)."""
+    rng = random.Random(3)
+    latin1 = [chr(i) for i in range(256)]
+    samples = [*latin1, *(f"A{c}\u00e9" for c in latin1)]
+    samples += ["".join(rng.choices(latin1, k=rng.randint(1, 40))) for _ in range(2000)]
+    for sample in samples:
+        assert fold(sample) == text_module._fold_per_character(sample), repr(sample)
+    assert fold("5 \u00b5m \u00c9t\u00e9") == "5 \u03bcm ete"
