@@ -18,11 +18,23 @@ from pathlib import Path
 from types import TracebackType
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
 
 from tools.localkafka import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO.parent / "shared" / "seeds" / "000_3f0d7a8a7abd1322.txt"
+
+
+def metric_value(text: str, name: str, **labels: str) -> float:
+    """The value of a series on a ``/metrics`` page: the sum of the samples named ``name`` whose
+    labels include ``labels`` (one sample when every label is given; 0 when none is there)."""
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                total += sample.value
+    return total
 
 
 def sample_copies(path: Path, copies: int, *, first: int = 0, tag: str = "") -> list[bytes]:

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.article import parse_article
 from monitor.deliver.receiver import Receiver
@@ -30,7 +29,14 @@ from monitor.deliver.webhook import webhook_id
 from monitor.pipeline import Pipeline
 from monitor.producer import produce_files
 from monitor.settings import Settings
-from tests.worker_support import REPO, Topics, WorkerProcess, desks_environ, sample_copies
+from tests.worker_support import (
+    REPO,
+    Topics,
+    WorkerProcess,
+    desks_environ,
+    metric_value,
+    sample_copies,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -48,15 +54,6 @@ B_LAG_BUDGET = 5.0
 the breaker's cooldown, which is what B would wait if A's outage held it up."""
 CIRCUIT_OPEN = 2.0
 CIRCUIT_CLOSED = 0.0
-
-
-def _metric(text: str, name: str, **labels: str) -> float:
-    """The value of one sample of a ``/metrics`` page (0 when the series is absent)."""
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                return float(sample.value)
-    return 0.0
 
 
 async def _until(
@@ -146,7 +143,7 @@ async def test_desk_down_then_up_gets_every_alert_and_the_other_desk_is_not_held
                 if status:
                     break
             assert status == 200, (status, body, worker.tail())
-            return _metric(body, name, **labels)
+            return metric_value(body, name, **labels)
 
         with worker:
             # what the worker should publish, worked out offline while it starts

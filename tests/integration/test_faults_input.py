@@ -27,14 +27,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.article import parse_article
 from monitor.errors import InvalidArticle
 from monitor.producer import messages, produce_files
 from monitor.settings import Settings
 from monitor.topics import ensure_topics, record_limit, topic_configs
-from tests.worker_support import REPO, Record, Topics, WorkerProcess, read_topic
+from tests.worker_support import REPO, Record, Topics, WorkerProcess, metric_value, read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -204,15 +203,6 @@ class RssSampler:
                 self.peak_kb = max(self.peak_kb, _status_kb(self.pid, "VmHWM"))
 
 
-def _metric(text: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                total += sample.value
-    return total
-
-
 def _alerted(records: list[Record], ids: set[str]) -> bool:
     return ids <= {json.loads(r.value)["article_id"] for r in records}
 
@@ -367,7 +357,7 @@ async def test_bad_input_is_dead_lettered_with_its_reason_and_the_stream_goes_on
         assert status == 200
         counts = collections.Counter(reason for reason, _ in expected.values())
         for reason, count in counts.items():
-            seen = _metric(body, "monitor_articles_dead_lettered_total", reason=reason)
+            seen = metric_value(body, "monitor_articles_dead_lettered_total", reason=reason)
             assert seen == count, (reason, context)
 
         first_mb = (rss.peak_kb - baseline_kb) / 1024

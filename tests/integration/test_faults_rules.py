@@ -18,13 +18,12 @@ from typing import Any
 
 import pytest
 import yaml
-from prometheus_client.parser import text_string_to_metric_families
 
 from bench.match import make_rules, vocabulary
 from monitor.producer import produce_files
 from monitor.rule import Rule
 from monitor.settings import Settings
-from tests.worker_support import REPO, Record, Topics, WorkerProcess, read_topic
+from tests.worker_support import REPO, Record, Topics, WorkerProcess, metric_value, read_topic
 
 pytestmark = [pytest.mark.slow]
 
@@ -50,15 +49,6 @@ def _example(article_id: str) -> dict[str, Any]:
             doc: dict[str, Any] = json.loads(line)
             return doc
     raise AssertionError(f"{article_id} is not in examples/articles.jsonl")
-
-
-def _metric(text: str, name: str, **labels: str) -> float:
-    """The value of one sample of a ``/metrics`` page (0 when the series is absent)."""
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                return float(sample.value)
-    return 0.0
 
 
 def _wait(what: str, condition: Callable[[], bool], worker: WorkerProcess, within: float) -> None:
@@ -161,7 +151,7 @@ async def test_broken_rule_file_keeps_the_active_rules_and_its_fix_is_picked_up(
         return body
 
     def reloads(outcome: str) -> float:
-        return _metric(metrics(), "monitor_rule_reloads_total", outcome=outcome)
+        return metric_value(metrics(), "monitor_rule_reloads_total", outcome=outcome)
 
     with worker:
         await worker.wait_ready()
@@ -181,15 +171,15 @@ async def test_broken_rule_file_keeps_the_active_rules_and_its_fix_is_picked_up(
         worker.process.send_signal(signal.SIGHUP)
         _wait("SIGHUP rejects it again", lambda: reloads("invalid") >= 2, worker, 30)
         page = metrics()
-        assert _metric(page, "monitor_rules_loaded") == active
-        assert _metric(page, "monitor_rule_reloads_total", outcome="ok") == 0
+        assert metric_value(page, "monitor_rules_loaded") == active
+        assert metric_value(page, "monitor_rule_reloads_total", outcome="ok") == 0
         assert _answer(worker, "/readyz")[0] == 200, worker.tail()
         await produce(1)
         await alert_for(1, RULE_X)
 
         _replace(probe, FIXED_RULE, tmp_path / "staging.yaml")
         _wait("the poll swaps in the fixed set", lambda: reloads("ok") >= 1, worker, 30)
-        assert _metric(metrics(), "monitor_rules_loaded") == active + 1
+        assert metric_value(metrics(), "monitor_rules_loaded") == active + 1
         await produce(2)
         await alert_for(2, PROBE)
         assert _answer(worker, "/readyz")[0] == 200, worker.tail()

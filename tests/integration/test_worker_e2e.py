@@ -13,26 +13,16 @@ import json
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.deliver.receiver import Receiver
 from monitor.producer import produce_files
 from monitor.settings import Settings
 from tests.deliver_support import spec_verify
-from tests.worker_support import REPO, SEED, Topics, WorkerProcess, read_topic
+from tests.worker_support import REPO, SEED, Topics, WorkerProcess, metric_value, read_topic
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-
-
-def _metric(text: str, name: str, **labels: str) -> float:
-    total = 0.0
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
-                total += sample.value
-    return total
 
 
 async def test_articles_become_alerts_dead_letters_webhooks_and_metrics(
@@ -117,13 +107,16 @@ async def test_articles_become_alerts_dead_letters_webhooks_and_metrics(
 
             status, body = worker.get("/metrics")
             assert status == 200
-            assert _metric(body, "monitor_articles_consumed_total") == sent
-            assert _metric(body, "monitor_articles_dead_lettered_total", reason="not_json") == 1
+            assert metric_value(body, "monitor_articles_consumed_total") == sent
             assert (
-                _metric(body, "monitor_articles_dead_lettered_total", reason="invalid_schema") == 1
+                metric_value(body, "monitor_articles_dead_lettered_total", reason="not_json") == 1
             )
-            assert _metric(body, "monitor_alerts_published_total") == len(alerts)
-            assert _metric(body, "monitor_webhook_attempts_total", outcome="delivered") >= len(
+            assert (
+                metric_value(body, "monitor_articles_dead_lettered_total", reason="invalid_schema")
+                == 1
+            )
+            assert metric_value(body, "monitor_alerts_published_total") == len(alerts)
+            assert metric_value(body, "monitor_webhook_attempts_total", outcome="delivered") >= len(
                 alerts
             )
             assert worker.get("/healthz")[0] == 200
