@@ -45,7 +45,6 @@ class Hit(NamedTuple, Generic[T]):
 
 class _Entry(NamedTuple, Generic[T]):
     value: T
-    length: int
     case: int
     stem: bool
 
@@ -59,11 +58,7 @@ def case_of(form: str) -> int:
     return ANY
 
 
-def _case_ok(surface: str, case: int) -> bool:
-    if case == ANY:
-        return True
-    if case == CAPITALISED:
-        return surface[:1].isupper()
+def _all_caps(surface: str) -> bool:
     return all(not c.isalpha() or c.isupper() for c in surface)
 
 
@@ -87,7 +82,7 @@ class SurfaceMatcher(Generic[T]):
         if stem and len(key) < MIN_STEM:
             raise ConfigError(origin, f"stem {form!r}* is shorter than {MIN_STEM} letters")
         entries = self._entries.setdefault(key, [])
-        entry = _Entry(value, len(key), case_of(form), stem)
+        entry = _Entry(value, case_of(form), stem)
         if entry not in entries:
             entries.append(entry)
         self._built = False
@@ -124,7 +119,7 @@ class SurfaceScanner:
     """
 
     def __init__(self, matchers: Sequence[SurfaceMatcher[Any]]) -> None:
-        merged: dict[str, list[tuple[int, Any, int, int, bool]]] = {}
+        merged: dict[str, list[tuple[int, Any, int, bool]]] = {}
         for channel, matcher in enumerate(matchers):
             for key, entries in matcher._entries.items():
                 merged.setdefault(key, []).extend((channel, *e) for e in entries)
@@ -139,19 +134,19 @@ class SurfaceScanner:
         return _scan(self._automaton, text, folded, self._max_extra)
 
 
-_Entries = tuple[tuple[int, Any, int, int, bool], ...]
+_Entries = tuple[tuple[int, Any, int, bool], ...]
 
 
 class _Automaton(NamedTuple):
     """The keys in ahocorasick-rs (one call per text returns every match as a list, where
     pyahocorasick yields to Python match by match: about half the cost), and per key index its
-    ``(channel, value, length, case, stem)`` entries."""
+    ``(channel, value, case, stem)`` entries."""
 
     search: ahocorasick_rs.AhoCorasick
     entries: list[_Entries]
 
 
-def _automaton(entries: dict[str, list[tuple[int, Any, int, int, bool]]]) -> _Automaton:
+def _automaton(entries: dict[str, list[tuple[int, Any, int, bool]]]) -> _Automaton:
     keys = list(entries)
     return _Automaton(ahocorasick_rs.AhoCorasick(keys), [tuple(entries[k]) for k in keys])
 
@@ -171,7 +166,7 @@ def _scan(
         if start and folded[start - 1].isalnum():
             continue
         inside = end < size and folded[end].isalnum()  # the word goes on after the key
-        for channel, value, _, case, stem in entries[index]:
+        for channel, value, case, stem in entries[index]:
             if not inside:
                 stop = end
             elif stem:  # to the end of the letters and digits
@@ -185,7 +180,7 @@ def _scan(
                 if case == CAPITALISED:
                     if not text[start].isupper():
                         continue
-                elif not _case_ok(text[start:stop], case):
+                elif not _all_caps(text[start:stop]):
                     continue
             candidates[channel].append(new(Hit, (start, stop, value)))
     return [_resolve(found) for found in candidates]
