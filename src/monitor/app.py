@@ -128,15 +128,16 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
                 runtime.metrics.article_dead_lettered(PROCESSING_FAILED)
                 await acks.ack_when_sent(event, [])  # in reading order, as every event
                 continue
+            # The processing clock starts at consume; the story stage reads it back.
+            consumed_at = repr(started + _wall_offset()).encode() if findings else b""
             sent = []
             for finding in findings:
                 runtime.metrics.rule_matched(finding.alert.rule_id)
-                # The processing clock starts at consume; the story stage reads it back.
                 sent.append(
                     await matches.send(
                         key=finding.routing_key.encode(),
                         value=_finding_encoder.encode(finding),
-                        headers={"monitor-consumed-at": repr(started + _wall_offset()).encode()},
+                        headers={"monitor-consumed-at": consumed_at},
                     )
                 )
             await acks.ack_when_sent(event, sent)
