@@ -69,7 +69,6 @@ class SurfaceMatcher(Generic[T]):
         self._automaton: _Automaton | None = None
         self._entries: dict[str, list[_Entry[T]]] = {}
         self._max_extra = max_extra
-        self._built = False
 
     def add(self, form: str, value: T, *, origin: str = "data") -> None:
         form = form.strip()
@@ -85,7 +84,7 @@ class SurfaceMatcher(Generic[T]):
         entry = _Entry(value, case_of(form), stem)
         if entry not in entries:
             entries.append(entry)
-        self._built = False
+        self._automaton = None
 
     def add_all(self, forms: Iterable[str], value: T, *, origin: str = "data") -> None:
         for form in forms:
@@ -94,19 +93,16 @@ class SurfaceMatcher(Generic[T]):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def build(self) -> None:
+    def build(self) -> _Automaton:
         self._automaton = _automaton(
             {key: [(0, *e) for e in es] for key, es in self._entries.items()}
         )
-        self._built = True
+        return self._automaton
 
     def find(self, text: str, folded: str) -> list[Hit[T]]:
         """Leftmost-longest, non-overlapping hits of the registered forms."""
-        if not self._built:
-            self.build()
-        if self._automaton is None or not self._entries:
-            return []
-        hits: list[Hit[T]] = _scan(self._automaton, text, folded, (self._max_extra,))[0]
+        automaton = self._automaton if self._automaton is not None else self.build()
+        hits: list[Hit[T]] = _scan(automaton, text, folded, (self._max_extra,))[0]
         return hits
 
 
@@ -125,12 +121,9 @@ class SurfaceScanner:
                 merged.setdefault(key, []).extend((channel, *e) for e in entries)
         self._automaton = _automaton(merged)
         self._max_extra = tuple(m._max_extra for m in matchers)
-        self._empty = not merged
 
     def find(self, text: str, folded: str) -> list[list[Hit[Any]]]:
         """One list of hits per matcher, in the order the matchers were given."""
-        if self._empty:
-            return [[] for _ in self._max_extra]
         return _scan(self._automaton, text, folded, self._max_extra)
 
 
