@@ -1,11 +1,12 @@
 """The matching engine: pure, synchronous, no I/O, no clock.
 
 ``RuleSet`` compiles every term of every rule into ONE Aho-Corasick automaton over folded text
-(a DFA, in Rust). ``match`` scans an article once, gets every hit as a list in one call, and
-evaluates only the rules whose hits cover the groups some clause needs (a bit mask per rule,
-built from the distinct keys that hit, not from every hit): the cost per article grows with its
-length and its hits, not with the number of rules (a presearcher, as in Lucene Monitor). Where a
-hit starts and ends in the text is worked out only for the rules that pass that gate.
+(in Rust: a DFA, or a contiguous NFA for large key sets). ``match`` scans an article once, gets
+every hit as a list in one call, and evaluates only the rules whose hits cover the groups some
+clause needs (a bit mask per rule, built from the distinct keys that hit, not from every hit):
+the cost per article grows with its length and its hits, not with the number of rules (a
+presearcher, as in Lucene Monitor). Where a hit starts and ends in the text is worked out only
+for the rules that pass that gate.
 
 Sentences and tokens are computed only for rules that need them (proximity, sentence-scoped
 exclusions, the lead, evidence of a match); enrichment facts only when a rule's term logic
@@ -291,7 +292,7 @@ class RuleSet:
         return self._keys[doc.language if doc.language in self.languages else _ANY_LANGUAGE]
 
     def _scan(self, doc: Document) -> tuple[bytes, list[_Found]]:
-        """The scan text (UTF-8) and every automaton hit in it, in one call into the DFA."""
+        """The scan text (UTF-8) and every automaton hit in it, in one call into the automaton."""
         if self._automaton is None:
             return b"", []
         folded = doc.folded
