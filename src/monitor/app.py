@@ -153,7 +153,11 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
                 book = story.decode_book(stored) if isinstance(stored, bytes) else None
                 now = datetime.now(UTC)
                 decision, new_book = story.decide(book, finding.candidate, now, window)
-                alert = _finalise(runtime, finding.alert, decision)
+                alert = (
+                    None
+                    if decision.status == "duplicate"
+                    else _finalise(runtime, finding.alert, decision)
+                )
             except Exception as exc:
                 # As in the articles stage: a bug (or a match written by an incompatible
                 # version) costs this match, kept on the dead-letter topic, not the stream.
@@ -162,7 +166,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
                 await _dead_letter(dead_letters, event, PROCESSING_FAILED, detail)
                 runtime.metrics.article_dead_lettered(PROCESSING_FAILED)
                 continue
-            if decision.status != "duplicate":
+            if alert is not None:
                 sent = await alerts.send(
                     key=alert.story_id.encode(),
                     value=encode_alert(alert),
