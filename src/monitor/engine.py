@@ -524,10 +524,8 @@ def lead_end(doc: Document, sentences: int) -> int:
     spans = doc.sentences
     text = doc.text
     first = text.find("\n\n", len(text) - len(text.lstrip()))
-    if first < 0:
-        after = 1
-    else:
-        after = bisect.bisect_left([s for s, _ in spans], first)
+    # the paragraph is the sentences up to the one the blank line ends (none starts on a blank)
+    after = 1 if first < 0 else doc.sentence_index(first) + 1
     last = min(after + sentences, len(spans)) - 1
     return spans[last][1] if last >= 0 else len(text)
 
