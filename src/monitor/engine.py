@@ -542,7 +542,7 @@ class RelatedLists:
     _BULLETS = "-\u2013\u2014\u2022*\u00b7\u25ba\u00bb>|"
 
     def __init__(self, markers: Iterable[str]) -> None:
-        keys = sorted({scan_key(fold(m)) for m in markers if scan_key(fold(m))}, key=len)
+        keys = sorted({scan_key(fold(m)) for m in markers} - {""}, key=len)
         alternatives = "|".join(r"[\W_]+".join(map(re.escape, k.split())) for k in reversed(keys))
         bullets = re.escape(self._BULLETS)
         self._header = (
