@@ -113,11 +113,6 @@ class Veto:
     any: tuple[str, ...]
     min_hits: int = 1
 
-    def describe(self) -> str:
-        return f"veto any({', '.join(self.any)})" + (
-            f" min_hits {self.min_hits}" if self.min_hits > 1 else ""
-        )
-
 
 DEFAULT_LEAD_SENTENCES = 3
 
