@@ -232,28 +232,26 @@ class FigureFinder:
         norms, starts = doc.token_norms, doc.token_starts
         tokens = _Tokens(norms, starts, doc.token_ends)
         count = len(norms)
-        units, qualifiers = lang.units, lang.qualifiers
+        units = lang.units
         text = doc.text
         sentences: dict[int, str] = {}  # sentence text by sentence index: figures share them
         out: list[Figure] = []
         for n_start, n_end, value, qualifier in self._numbers(doc, lang, tokens, starts):
+            before = bisect.bisect_left(starts, n_start)
             after = bisect.bisect_left(starts, n_end)
             found = self._kind_after(doc, lang, tokens, after)
             if found is None:
-                if after < count and norms[after] not in units.idle:
-                    if units.starting_at(tokens, after, count):
-                        continue  # a unit right after the number (*twee dagen*): no count
-                found = self._kind_before(doc, lang, tokens, bisect.bisect_left(starts, n_start))
+                if units.starting_at(tokens, after, count):
+                    continue  # a unit right after the number (*twee dagen*): no count
+                found = self._kind_before(doc, lang, tokens, before)
                 if found is None:
                     continue
             kind, lo, hi = found
             start = lo if lo < n_start else n_start
-            before = bisect.bisect_left(starts, n_start)
-            if before > 0 and norms[before - 1] not in qualifiers.idle:
-                q_start = self._qualifier(doc, lang, tokens, before)
-                if q_start is not None:
-                    qualifier, q_pos = q_start
-                    start = min(start, q_pos)
+            q_start = self._qualifier(doc, lang, tokens, before)
+            if q_start is not None:
+                qualifier, q_pos = q_start
+                start = min(start, q_pos)
             end = hi if hi > n_end else n_end
             if 1800 <= value <= 2100 and qualifier is None:
                 if not (lo >= n_end and text[n_end:lo].strip() == ""):
