@@ -283,28 +283,26 @@ def _check(item: _File) -> None:
     for i, lang in enumerate(languages):
         if lang not in lexicon.LANGUAGES:
             item.add(["languages", i], f"language {lang!r} is not supported (no lemmatiser)")
-    used: set[str] = set(data.get("ignore_sentences_with", ()))
+    used: set[str] = set()
     groups = data["terms"]
-    for i, name in enumerate(data.get("ignore_sentences_with", ())):
-        if name not in groups:
-            item.add(["ignore_sentences_with", i], f"unknown group {name!r}")
-    for v, veto in enumerate(data.get("veto", ())):
-        for i, name in enumerate(veto["any"]):
+
+    def refer(where: list[str | int], names: Sequence[str]) -> None:
+        """Group names used at ``where``: each must be a group of ``terms``."""
+        for i, name in enumerate(names):
             used.add(name)
             if name not in groups:
-                item.add(["veto", v, "any", i], f"unknown group {name!r}")
+                item.add([*where, i], f"unknown group {name!r}")
+
+    refer(["ignore_sentences_with"], data.get("ignore_sentences_with", ()))
+    for v, veto in enumerate(data.get("veto", ())):
+        refer(["veto", v, "any"], veto["any"])
     for c, clause in enumerate(data["match"]):
         for key in ("all", "any", "none"):
-            for i, name in enumerate(clause.get(key, ())):
-                used.add(name)
-                if name not in groups:
-                    item.add(["match", c, key, i], f"unknown group {name!r}")
-        for i, name in enumerate(clause.get("facts", {}).get("figure_sentence_with", ())):
-            used.add(name)
-            if name not in groups:
-                item.add(
-                    ["match", c, "facts", "figure_sentence_with", i], f"unknown group {name!r}"
-                )
+            refer(["match", c, key], clause.get(key, ()))
+        refer(
+            ["match", c, "facts", "figure_sentence_with"],
+            clause.get("facts", {}).get("figure_sentence_with", ()),
+        )
         both = set(clause.get("none", ())) & (
             set(clause.get("all", ())) | set(clause.get("any", ()))
         )
