@@ -211,11 +211,14 @@ class PeopleFinder:
             raise ConfigError(DATA_FILE, f"dismissable: no such role {sorted(undefined)}")
         return cls(built, particles, stop, dismissable)
 
+    def _language(self, language: str) -> _Language | None:
+        return self._languages.get(language) or self._languages.get("en")
+
     def matchers(
         self, language: str
     ) -> tuple[SurfaceMatcher[str], SurfaceMatcher[PersonStatus]] | None:
         """The role phrases and the status markers ``people`` looks for in ``language``."""
-        lang = self._languages.get(language) or self._languages.get("en")
+        lang = self._language(language)
         return (lang.roles, lang.statuses) if lang is not None else None
 
     def people(
@@ -227,7 +230,7 @@ class PeopleFinder:
         """People in order of first mention; later bare mentions of a surname are added.
 
         ``scanned``: the hits of the role and status matchers, if scanned already."""
-        lang = self._languages.get(doc.language) or self._languages.get("en")
+        lang = self._language(doc.language)
         if lang is None:
             return ()
         roles = lang.roles.find(doc.text, doc.folded) if scanned is None else scanned[0]
