@@ -178,21 +178,22 @@ def _parse(file: Path, errors: list[RuleError]) -> _File | None:
         errors.append(RuleError(str(file), 1, "empty file"))
         return None
     item = _File(file, text, data if isinstance(data, dict) else {})
-    if _FAST_VALIDATOR.is_valid(data):
-        item.example_lines = {
-            (kind, i): line_of(root, ["tests", kind, i])
-            for kind in ("match", "no_match")
-            for i in range(len(item.data.get("tests", {}).get(kind, ())))
-        }
-        return item
-    schema_errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.path)))
-    for err in schema_errors:
-        where = list(err.absolute_path)
-        prefix = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where)
-        item.add(where, f"${prefix}: {err.message}")
-    if schema_errors:
-        errors.extend(item.errors)
-        return None
+    if not _FAST_VALIDATOR.is_valid(data):
+        # jsonschema lists the errors, and has the last word: the two can disagree (Python's
+        # ``$`` matches before a final newline, Rust's does not)
+        schema_errors = sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(map(str, e.path)))
+        for err in schema_errors:
+            where = list(err.absolute_path)
+            prefix = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where)
+            item.add(where, f"${prefix}: {err.message}")
+        if schema_errors:
+            errors.extend(item.errors)
+            return None
+    item.example_lines = {
+        (kind, i): line_of(root, ["tests", kind, i])
+        for kind in ("match", "no_match")
+        for i in range(len(item.data.get("tests", {}).get(kind, ())))
+    }
     return item
 
 
