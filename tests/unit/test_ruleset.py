@@ -215,3 +215,29 @@ def test_the_fast_builder_gives_what_pyyaml_gives(text: str) -> None:
 def test_the_fast_builder_refuses_what_it_cannot_build_as_yaml_errors(text: str) -> None:
     with pytest.raises(yaml.YAMLError):
         _compose(text)
+
+
+def test_a_file_only_the_fast_gate_rejects_loads_as_jsonschema_judges_it(tmp_path: Path) -> None:
+    """The two validators disagree on a final newline (Python's ``$`` matches before it, Rust's
+    does not): jsonschema has the last word, and the file loads with its examples' lines
+    (it crashed with a KeyError when only the fast gate's "valid" recorded them)."""
+    (tmp_path / "probe.yaml").write_text(
+        "id: probe\n"
+        "title: Probe\n"
+        "severity: {base: low}\n"
+        "languages: [en]\n"
+        'tags: ["unrest\\n"]\n'
+        "terms:\n"
+        "  probe:\n"
+        "    en: [quokka stampede]\n"
+        "match:\n"
+        "  - any: [probe]\n"
+        "tests:\n"
+        "  match:\n"
+        "    - {lang: en, text: A quokka stampede.}\n"
+    )
+    data = yaml.safe_load((tmp_path / "probe.yaml").read_text())
+    assert not _FAST_VALIDATOR.is_valid(data) and not list(_VALIDATOR.iter_errors(data))
+    (rule,) = load_ruleset(tmp_path, cache_dir=None).rules
+    assert rule.tags == ("unrest\n",)
+    assert [example.line for example in rule.should_match] == [13]
