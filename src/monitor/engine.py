@@ -437,6 +437,7 @@ class RuleSet:
                 facts,
                 _sentences_with(clause.figure_groups, by_group, doc),
                 doc,
+                chosen,
             ):
                 continue
             return Match(compiled.rule, clause.clause.describe(), self._evidence(chosen, doc))
@@ -522,12 +523,16 @@ def lead_end(doc: Document, sentences: int) -> int:
     it first, then a blank line) and ``sentences`` sentences after it. Without a blank line, the
     first sentence stands for the paragraph."""
     spans = doc.sentences
+    last = min(title_sentences(doc) + sentences, len(spans)) - 1
+    return spans[last][1] if last >= 0 else len(doc.text)
+
+
+def title_sentences(doc: Document) -> int:
+    """How many sentences the first paragraph (the title) has: those up to the one the first
+    blank line ends (none starts on a blank), or 1 without a blank line."""
     text = doc.text
     first = text.find("\n\n", len(text) - len(text.lstrip()))
-    # the paragraph is the sentences up to the one the blank line ends (none starts on a blank)
-    after = 1 if first < 0 else doc.sentence_index(first) + 1
-    last = min(after + sentences, len(spans)) - 1
-    return spans[last][1] if last >= 0 else len(text)
+    return 1 if first < 0 else doc.sentence_index(first) + 1
 
 
 class RelatedLists:
@@ -611,18 +616,21 @@ class _LazyFacts:
 
 
 def _facts_hold(
-    condition: FactCondition, lazy: _LazyFacts, sentences: set[int] | None, doc: Document
+    condition: FactCondition,
+    lazy: _LazyFacts,
+    sentences: set[int] | None,
+    doc: Document,
+    chosen: Sequence[_Hit] = (),
 ) -> bool:
-    """``sentences``: where the figures must stand (``figure_sentence_with``), or None."""
+    """``sentences``: where the figures must stand (``figure_sentence_with``), or None;
+    ``chosen``: the clause's hits (their sentences are where ``foreign_actor: sentence`` looks)."""
     facts = lazy.get()
     if facts is None:
         return False
     if condition.min_countries and len(facts.countries) < condition.min_countries:
         return False
-    if condition.foreign_actor:
-        location = facts.location
-        if location is None or not (facts.actors - {location}):
-            return False
+    if condition.foreign_actor and not _foreign(condition, facts, doc, chosen):
+        return False
     placed = _placed_figures(facts) if sentences is not None else None
     for kind, minimum in condition.figures:
         if placed is not None and sentences is not None:
@@ -636,6 +644,31 @@ def _facts_hold(
         if value is None or value < minimum:
             return False
     return True
+
+
+def _foreign(condition: FactCondition, facts: Facts, doc: Document, chosen: Sequence[_Hit]) -> bool:
+    """A country other than the location: anywhere (``foreign_actor: true``, as an actor), or
+    named in a sentence of the clause's hits (``sentence``; a hit in the title brings the whole
+    title). Facts that cannot place their mentions (a rule test's stated facts) answer as for
+    ``true``."""
+    location = facts.location
+    if location is None:
+        return False
+    placed = _placed_countries(facts) if condition.foreign_actor == "sentence" else None
+    if placed is None:
+        return bool(facts.actors - {location})
+    where = {doc.sentence_index(h[0]) for h in chosen}
+    title = title_sentences(doc)
+    if any(i < title for i in where):
+        where.update(range(title))
+    return any(code != location and doc.sentence_index(at) in where for code, at in placed)
+
+
+def _placed_countries(facts: Facts) -> tuple[tuple[str, int], ...] | None:
+    """(code, start offset) of every country mention enrichment found, or None when the facts
+    cannot place them (a rule test's stated facts)."""
+    placed = getattr(facts, "country_mentions", None)
+    return placed if isinstance(placed, tuple) else None
 
 
 def _placed_figures(facts: Facts) -> list[tuple[str, int, int]] | None:

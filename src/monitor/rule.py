@@ -51,7 +51,10 @@ class FactCondition:
     """What enrichment must say for a clause to hold. Without facts, a condition is false."""
 
     min_countries: int = 0
-    foreign_actor: bool = False
+    # True: some country other than the location is mentioned anywhere in the article;
+    # "sentence": one is named in a sentence that holds the clause's hits (the title, for a hit
+    # in the title), so a foreign country of the background does not make the troops foreign
+    foreign_actor: bool | Literal["sentence"] = False
     figures: tuple[tuple[str, int], ...] = ()
     # the figures must stand in a sentence with a hit of one of these groups (their own event)
     figure_sentence_with: tuple[str, ...] = ()
@@ -60,7 +63,9 @@ class FactCondition:
         parts = []
         if self.min_countries:
             parts.append(f"countries >= {self.min_countries}")
-        if self.foreign_actor:
+        if self.foreign_actor == "sentence":
+            parts.append("a country other than the location named in the matched sentence")
+        elif self.foreign_actor:
             parts.append("an actor country other than the location")
         parts.extend(f"{kind} >= {minimum}" for kind, minimum in self.figures)
         if self.figure_sentence_with:

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - test tables keep one case per line
 """The engine, table-driven: folding, wildcards, lemmas, boundaries, logic, proximity, facts."""
 
 from __future__ import annotations
@@ -507,3 +508,95 @@ def test_figure_sentence_with_stated_facts_counts_anywhere(tmp_path: Path) -> No
     text = "Protests spread. A bus crash left 16 people dead."
     assert fired(rs, text, facts=FakeFacts(figures={"deaths": 16})) is True
     assert fired(rs, text, facts=FakeFacts(figures={"deaths": 0})) is False
+
+
+@dataclass
+class MentionFacts:
+    """Enrichment-like facts whose country mentions carry their offsets (``country_mentions``)."""
+
+    country_mentions: tuple[tuple[str, int], ...]
+    location: str | None
+    countries: frozenset[str] = frozenset()
+    actors: frozenset[str] = frozenset()
+
+    def figure(self, kind: str) -> int | None:
+        return None
+
+
+def _mentions(text: str, location: str, surfaces: dict[str, str]) -> MentionFacts:
+    """Facts naming each surface (its first occurrence in ``text``) as the country given."""
+    placed = tuple(sorted((code, text.index(s)) for s, code in surfaces.items()))
+    codes = frozenset(surfaces.values())
+    return MentionFacts(placed, location, codes, codes - {location})
+
+
+LANGS = "[en, nl, es, ru, de, fr]"
+FOREIGN_IN_SENTENCE = """
+terms:
+  troops: {en: [troops], nl: [militairen], es: [soldados], ru: [военные], de: [soldaten], fr: [soldats]}
+  deploy: {en: [landed, deployed], nl: [geland, gestuurd], es: [llegaron, enviados], ru: [прибыли, направлены], de: [gelandet, geschickt], fr: [arrivés, déployés]}
+match:
+  - all: [troops, deploy]
+    near: sentence
+    facts: {foreign_actor: sentence}
+"""
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "location", "surfaces", "expected"),
+    [
+        pytest.param("en", "Kenyan troops landed in Mogadishu on Monday. Somalia thanked them.", "SO", {"Kenyan": "KE", "Somalia": "SO"}, True, id="en-adjective-in-sentence"),
+        pytest.param("en", "Somali troops were deployed in Mogadishu on Monday. Kenya closed its border.", "SO", {"Somali": "SO", "Kenya": "KE"}, False, id="en-home-foreign-elsewhere"),
+        pytest.param("nl", "Keniaanse militairen zijn maandag in Haïti geland.", "HT", {"Keniaanse": "KE", "Haïti": "HT"}, True, id="nl-adjective-in-sentence"),
+        pytest.param("nl", "Haïtiaanse militairen zijn naar de hoofdstad gestuurd. Kenia stuurt later agenten.", "HT", {"Haïtiaanse": "HT", "Kenia": "KE"}, False, id="nl-home-foreign-elsewhere"),
+        pytest.param("es", "Los soldados guatemaltecos llegaron el miércoles a Haití.", "HT", {"guatemaltecos": "GT", "Haití": "HT"}, True, id="es-adjective-in-sentence"),
+        pytest.param("es", "Miles de soldados fueron enviados a las calles de Haití. México cerró la frontera.", "HT", {"Haití": "HT", "México": "MX"}, False, id="es-home-foreign-elsewhere"),
+        pytest.param("ru", "Турецкие военные прибыли в Ливию.", "LY", {"Турецкие": "TR", "Ливию": "LY"}, True, id="ru-adjective-in-sentence"),
+        pytest.param("ru", "В Ливии военные направлены на охрану портов. Турция молчит.", "LY", {"Ливии": "LY", "Турция": "TR"}, False, id="ru-home-foreign-elsewhere"),
+        pytest.param("de", "Die Soldaten wurden nach Bayern geschickt. Auch in Österreich stiegen die Pegel.", "DE", {"Bayern": "DE", "Österreich": "AT"}, False, id="de-home-foreign-elsewhere"),
+        pytest.param("fr", "Des soldats rwandais sont arrivés au Mozambique.", "MZ", {"rwandais": "RW", "Mozambique": "MZ"}, True, id="fr-adjective-in-sentence"),
+    ],
+)  # fmt: skip
+def test_foreign_actor_in_the_matched_sentence(
+    tmp_path: Path, lang: str, text: str, location: str, surfaces: dict[str, str], expected: bool
+) -> None:
+    """`foreign_actor: sentence` holds only when a sentence of the clause's hits names a country
+    other than the location; a foreign country named in another sentence does not count."""
+    rs = ruleset(tmp_path, FOREIGN_IN_SENTENCE, LANGS)
+    assert fired(rs, text, lang, _mentions(text, location, surfaces)) is expected
+
+
+def test_foreign_actor_true_still_counts_the_whole_article(tmp_path: Path) -> None:
+    """`foreign_actor: true` keeps its article-wide meaning: the home deployment that
+    `sentence` rejects (the foreign country is in another sentence) passes it."""
+    text = "Somali troops were deployed in Mogadishu on Monday. Kenya closed its border."
+    facts = _mentions(text, "SO", {"Somali": "SO", "Kenya": "KE"})
+    body = FOREIGN_IN_SENTENCE.replace("foreign_actor: sentence", "foreign_actor: true")
+    assert fired(ruleset(tmp_path, body, LANGS), text, facts=facts) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Troops landed in Mogadishu. A first for Kenya.\n\nSomalia said so.", True, id="title-sentence-counts"),
+        pytest.param("Troops landed in Mogadishu. A first for Kenya. Somalia said so.", False, id="no-title-other-sentence"),
+    ],
+)  # fmt: skip
+def test_foreign_actor_hit_in_the_title_sees_the_whole_title(
+    tmp_path: Path, text: str, expected: bool
+) -> None:
+    """A hit in the title paragraph lets every sentence of the title name the foreign country;
+    without a blank line only the first sentence is the title."""
+    facts = _mentions(text, "SO", {"Kenya": "KE", "Somalia": "SO"})
+    assert fired(ruleset(tmp_path, FOREIGN_IN_SENTENCE, LANGS), text, facts=facts) is expected
+
+
+def test_foreign_actor_sentence_with_stated_facts_counts_anywhere(tmp_path: Path) -> None:
+    """Facts that cannot place their mentions (a rule test's stated facts) are read as for
+    `true`: an actor other than the location, wherever it is named."""
+    rs = ruleset(tmp_path, FOREIGN_IN_SENTENCE, LANGS)
+    text = "Troops landed in Mogadishu."
+    foreign = FakeFacts(frozenset({"KE", "SO"}), "SO", frozenset({"KE"}))
+    home = FakeFacts(frozenset({"SO"}), "SO", frozenset({"SO"}))
+    assert fired(rs, text, facts=foreign) is True
+    assert fired(rs, text, facts=home) is False

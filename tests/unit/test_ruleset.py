@@ -165,6 +165,7 @@ def _documents() -> list[tuple[str, object]]:
         "type": {**rule, "languages": "en"},
         "additionalProperties": {**rule, "colour": "red"},
         "minItems": {**rule, "match": []},
+        "foreign_actor": {**rule, "match": [{**clause, "facts": {"foreign_actor": "lead"}}]},
         "dependentRequired": {
             **rule,
             "match": [{**clause, "facts": {"figure_sentence_with": [clause["all"][0]]}}],
@@ -241,3 +242,42 @@ def test_a_file_only_the_fast_gate_rejects_loads_as_jsonschema_judges_it(tmp_pat
     (rule,) = load_ruleset(tmp_path, cache_dir=None).rules
     assert rule.tags == ("unrest\n",)
     assert [example.line for example in rule.should_match] == [13]
+
+
+FOREIGN_ACTOR = """\
+id: rule
+title: test rule
+severity: {base: low}
+languages: [en]
+terms:
+  a: {en: [troops]}
+match:
+  - all: [a]
+    facts: {foreign_actor: VALUE}
+"""
+
+
+@pytest.mark.parametrize(
+    ("value", "loaded"),
+    [
+        pytest.param("sentence", "sentence", id="sentence"),
+        pytest.param("true", True, id="true"),
+        pytest.param("false", False, id="false"),
+    ],
+)
+def test_foreign_actor_values_load_into_the_model(
+    tmp_path: Path, value: str, loaded: object
+) -> None:
+    """`foreign_actor` takes true, false or "sentence", and the clause describes which."""
+    (tmp_path / "rule.yaml").write_text(FOREIGN_ACTOR.replace("VALUE", value), encoding="utf-8")
+    clause = load_ruleset(tmp_path, cache_dir=None).rules[0].clauses[0]
+    assert clause.facts is not None and clause.facts.foreign_actor == loaded
+    assert ("matched sentence" in clause.describe()) is (loaded == "sentence")
+
+
+def test_check_rejects_an_unknown_foreign_actor_value_at_its_line(tmp_path: Path) -> None:
+    """Any other value ("paragraph", 1) is a schema error at the facts' line."""
+    for value in ("paragraph", "1"):
+        (tmp_path / "rule.yaml").write_text(FOREIGN_ACTOR.replace("VALUE", value), encoding="utf-8")
+        found = [f"{e.line}: {e.message}" for e in check(tmp_path, cache_dir=None)]
+        assert len(found) == 1 and found[0].startswith("9: $.match[0].facts.foreign_actor:"), found

@@ -60,6 +60,13 @@ class Enrichment(msgspec.Struct, frozen=True, kw_only=True):
         return frozenset(c.code for c in self.entities.countries if "actor" in c.roles)
 
     @property
+    def country_mentions(self) -> tuple[tuple[str, int], ...]:
+        """(code, start offset) of every country mention, in text order: lets the engine ask
+        which countries a sentence names (``foreign_actor: sentence``)."""
+        placed = [(m.span.start, c.code) for c in self.entities.countries for m in c.mentions]
+        return tuple((code, start) for start, code in sorted(placed))
+
+    @property
     def people_keys(self) -> frozenset[str]:
         return frozenset(p.key for p in self.entities.people)
 

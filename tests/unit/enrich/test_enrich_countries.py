@@ -87,3 +87,16 @@ def test_a_form_two_countries_share_goes_to_the_same_country_in_every_process() 
         for seed in ("1", "2", "3")
     }
     assert answers == {"ru ['NE', 'NE']\npl ['NE']\n"}
+
+
+def test_country_mentions_are_placed_in_text_order(enricher: Enricher) -> None:
+    """`Enrichment.country_mentions` gives every mention's code and start offset, in text order
+    (what the engine's `foreign_actor: sentence` reads)."""
+    text = "Kenyan troops landed in Somalia. Kenya said Somalia asked."
+    result = enricher.analyse(analyse(text, "en"))
+    assert result.country_mentions == (
+        ("KE", text.index("Kenyan")),
+        ("SO", text.index("Somalia")),
+        ("KE", text.index("Kenya said")),
+        ("SO", text.rindex("Somalia")),
+    )
