@@ -30,17 +30,12 @@ from monitor.alert import Alert, decode_alert
 from monitor.deliver.attempts import Attempts, DeliveryResult
 from monitor.deliver.breaker import CircuitBreaker
 from monitor.deliver.deadletter import DeadLetter, DeadLetterReason, encode_dead_letter
+from monitor.deliver.destination import Resolver, resolve_host
 from monitor.deliver.observer import DeliveryObserver, NoopObserver
 from monitor.deliver.offsets import OffsetTracker
 from monitor.deliver.retry import RetryPolicy
 from monitor.deliver.subscriptions import Subscription, Subscriptions
-from monitor.deliver.webhook import (
-    PreparedWebhook,
-    Resolver,
-    WebhookSender,
-    build_request,
-    resolve_host,
-)
+from monitor.deliver.webhook import PreparedWebhook, WebhookSender, build_request
 from monitor.errors import PublishError
 from monitor.settings import Settings
 

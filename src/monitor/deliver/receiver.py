@@ -24,6 +24,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import sys
 import time
 from collections import deque
@@ -69,6 +70,8 @@ class ReceivedRequest:
     status: int | None
     """The status answered; None for a hang."""
     received_at: float
+    host: str | None = None
+    """The ``Host`` header it came with."""
 
     def payload(self) -> dict[str, Any]:
         value = json.loads(self.body)
@@ -78,6 +81,8 @@ class ReceivedRequest:
 
 class Receiver:
     """An aiohttp server on ``host`` (a free port by default). ``stop()`` is safe twice.
+
+    With an ``ssl_context`` it serves HTTPS (its ``url`` says so).
 
     ``start()`` again after ``stop()`` listens on the same port, keeping ``requests``: a desk that
     goes down and comes back.
@@ -93,6 +98,7 @@ class Receiver:
         path: str = "/hooks",
         tolerance: float = 300.0,
         out: TextIO | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.secrets = tuple(s if isinstance(s, Secret) else Secret(s) for s in secrets)
         self._script: deque[Reply] = deque()
@@ -102,6 +108,7 @@ class Receiver:
         self.path = path
         self.tolerance = tolerance
         self.out = out
+        self.ssl_context = ssl_context
         self.requests: list[ReceivedRequest] = []
         self._arrived = asyncio.Condition()
         self._release = asyncio.Event()
@@ -114,7 +121,8 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}{self.path}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}{self.path}"
 
     @property
     def delivered(self) -> list[ReceivedRequest]:
@@ -146,7 +154,7 @@ class Receiver:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
-        await web.SockSite(self._runner, sock).start()
+        await web.SockSite(self._runner, sock, ssl_context=self.ssl_context).start()
 
     async def stop(self) -> None:
         if self._stopped:
@@ -189,6 +197,7 @@ class Receiver:
             error,
             None if reply.hang else reply.status,
             time.monotonic(),
+            headers.get("Host"),
         )
         await self._record(received)
         if reply.hang:

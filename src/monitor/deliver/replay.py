@@ -23,10 +23,11 @@ from aiokafka.errors import KafkaError
 from monitor.deliver.attempts import Attempts
 from monitor.deliver.breaker import CircuitBreaker
 from monitor.deliver.deadletter import HEADER_SUBSCRIBER, DeadLetter, decode_dead_letter
+from monitor.deliver.destination import Resolver, resolve_host
 from monitor.deliver.observer import DeliveryObserver, NoopObserver
 from monitor.deliver.retry import RetryPolicy
 from monitor.deliver.subscriptions import Subscriptions
-from monitor.deliver.webhook import Resolver, WebhookSender, build_request, resolve_host
+from monitor.deliver.webhook import WebhookSender, build_request
 from monitor.errors import ConfigError, PublishError
 from monitor.settings import Settings
 

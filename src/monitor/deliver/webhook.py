@@ -1,8 +1,9 @@
-"""One webhook attempt: build the signed request, guard the destination, send, classify.
+"""One webhook attempt: build the signed request, send it through the guard, classify.
 
-This is the only module that calls httpx; its exceptions become ``WebhookError`` here. The
-decisions are pure functions (``build_request``, ``classify``, ``parse_retry_after``,
-``forbidden_reason``) tested on their own; ``WebhookSender`` is the thin I/O around them.
+This module and ``destination`` (the SSRF guard, checked where the socket connects) are the only
+ones that call httpx; its exceptions become ``WebhookError`` here. The decisions are pure
+functions (``build_request``, ``classify``, ``parse_retry_after``) tested on their own;
+``WebhookSender`` is the thin I/O around them.
 
 Outcomes: 2xx delivered; 5xx, 429, timeouts and connection errors retriable; 410 gone (the
 subscriber is disabled); any other 4xx, and 3xx since redirects are not followed, failed.
@@ -12,11 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ipaddress
 import logging
-import socket
+import ssl
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -26,6 +26,13 @@ import httpx
 import msgspec
 
 from monitor.alert import Alert
+from monitor.deliver.destination import (
+    DestinationError,
+    GuardedTransport,
+    Resolver,
+    check_url,
+    resolve_host,
+)
 from monitor.deliver.observer import AttemptOutcome
 from monitor.deliver.retry import RETRY_AFTER_CAP
 from monitor.deliver.signing import signed_headers
@@ -36,8 +43,6 @@ from monitor.settings import Settings
 log = logging.getLogger(__name__)
 
 EventType = Literal["alert.new", "alert.update"]
-Resolver = Callable[[str, int], Awaitable[list[str]]]
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 USER_AGENT = "monitor-webhooks/1"
 
@@ -131,79 +136,6 @@ def classify(
     return AttemptResult("failed", status, None, error)
 
 
-def forbidden_reason(ip: IPAddress) -> str | None:
-    """Why an address must not be called (SSRF), or None for a public address."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    for reason, flag in (
-        ("loopback", ip.is_loopback),
-        ("link-local", ip.is_link_local),
-        ("multicast", ip.is_multicast),
-        ("unspecified", ip.is_unspecified),
-        ("reserved", ip.is_reserved),
-        ("private", ip.is_private),
-    ):
-        if flag:
-            return reason
-    if not ip.is_global:
-        return "not globally routable"
-    return None
-
-
-async def resolve_host(host: str, port: int) -> list[str]:
-    """The addresses the OS resolver gives for ``host`` (what httpx will connect to)."""
-    infos = await asyncio.get_running_loop().getaddrinfo(
-        host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
-    )
-    return sorted({str(info[4][0]) for info in infos})
-
-
-async def check_destination(
-    endpoint: str,
-    url: str,
-    *,
-    allow_http: bool,
-    allow_hosts: tuple[str, ...],
-    resolve: Resolver = resolve_host,
-) -> None:
-    """Refuse non-HTTPS (unless allowed) and hosts resolving to non-public addresses.
-
-    A host (or address) in ``allow_hosts`` skips the address check. Raises ``WebhookError``:
-    not retriable for a refusal, retriable when the name does not resolve now.
-    """
-    try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL as exc:
-        raise WebhookError(endpoint, None, f"invalid URL: {exc}", retriable=False) from exc
-    if parsed.scheme not in ("https", "http") or not parsed.host:
-        raise WebhookError(endpoint, None, "URL must be https://host/...", retriable=False)
-    if parsed.scheme == "http" and not allow_http:
-        raise WebhookError(endpoint, None, "plain http is not allowed", retriable=False)
-    host = parsed.host
-    if host in allow_hosts:
-        return
-    try:
-        addresses: list[str] = [str(ipaddress.ip_address(host))]
-    except ValueError:
-        port = parsed.port or (443 if parsed.scheme == "https" else 80)
-        try:
-            addresses = await resolve(host, port)
-        except OSError as exc:
-            raise WebhookError(
-                endpoint, None, f"cannot resolve {host}: {exc}", retriable=True
-            ) from exc
-    if not addresses:
-        raise WebhookError(endpoint, None, f"{host} resolves to nothing", retriable=True)
-    for address in addresses:
-        if address in allow_hosts:
-            continue
-        reason = forbidden_reason(ipaddress.ip_address(address.split("%", 1)[0]))
-        if reason is not None:
-            raise WebhookError(
-                endpoint, None, f"{host} resolves to a {reason} address", retriable=False
-            )
-
-
 MAX_RESPONSE_BODY = 64 * 1024
 """Bytes of a receiver's answer read and thrown away, so its connection goes back to the pool."""
 
@@ -222,7 +154,13 @@ async def _drain(response: httpx.Response) -> None:
 
 
 class WebhookSender:
-    """Sends prepared webhooks with one shared ``httpx.AsyncClient``. ``stop()`` is idempotent."""
+    """Sends prepared webhooks with one shared ``httpx.AsyncClient``. ``stop()`` is idempotent.
+
+    Its connections go through ``GuardedTransport``: each new one resolves the host with
+    ``resolve`` and connects only to addresses that passed the SSRF check. ``verify`` replaces
+    certifi's CAs (a private CA, a test's). A ``transport`` replaces the network as a whole (an
+    ``httpx.MockTransport`` in a test), the address check with it.
+    """
 
     def __init__(
         self,
@@ -230,13 +168,16 @@ class WebhookSender:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         resolve: Resolver = resolve_host,
+        verify: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._settings = settings
-        self._resolve = resolve
         self._clock = clock
         self._client = httpx.AsyncClient(
-            transport=transport,
+            transport=transport
+            or GuardedTransport(
+                allow_hosts=settings.webhook_allow_hosts, resolve=resolve, verify=verify
+            ),
             timeout=httpx.Timeout(
                 settings.webhook_timeout, connect=settings.webhook_connect_timeout
             ),
@@ -249,18 +190,15 @@ class WebhookSender:
         await self._client.aclose()
 
     async def send(self, request: PreparedWebhook) -> AttemptResult:
-        """One attempt, bounded by ``webhook_timeout`` in total. Never raises for HTTP trouble."""
+        """One attempt, bounded by ``webhook_timeout`` in total. Never raises for HTTP trouble.
+
+        ``refused`` when the guard refused the destination (nothing was sent).
+        """
         sub = request.subscriber
         try:
-            await check_destination(
-                sub.id,
-                sub.url,
-                allow_http=sub.allow_http or self._settings.webhook_allow_http,
-                allow_hosts=self._settings.webhook_allow_hosts,
-                resolve=self._resolve,
-            )
-        except WebhookError as exc:
-            return AttemptResult("retriable" if exc.retriable else "refused", None, None, exc)
+            check_url(sub.url, allow_http=sub.allow_http or self._settings.webhook_allow_http)
+        except DestinationError as exc:
+            return _refused(sub.id, exc)
         timestamp = int(self._clock())
         headers = signed_headers(request.msg_id, timestamp, request.body, sub.secrets)
         try:
@@ -271,6 +209,8 @@ class WebhookSender:
                     status = response.status_code
                     response_headers = dict(response.headers)
                     await _drain(response)
+        except DestinationError as exc:  # raised by the guard when it connects
+            return _refused(sub.id, exc)
         except TimeoutError as exc:
             error = WebhookError(sub.id, None, "timed out", retriable=True)
             error.__cause__ = exc
@@ -285,3 +225,10 @@ class WebhookSender:
             return AttemptResult("retriable", None, None, error)
         now = datetime.fromtimestamp(self._clock(), UTC)
         return classify(sub.id, status, response_headers, now)
+
+
+def _refused(endpoint: str, exc: DestinationError) -> AttemptResult:
+    """The guard said no (``refused``), or the host does not resolve now (``retriable``)."""
+    error = WebhookError(endpoint, None, str(exc), retriable=exc.retriable)
+    error.__cause__ = exc
+    return AttemptResult("retriable" if exc.retriable else "refused", None, None, error)

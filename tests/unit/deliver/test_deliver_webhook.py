@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import ipaddress
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,8 +16,6 @@ from monitor.deliver.webhook import (
     AttemptResult,
     WebhookSender,
     build_request,
-    check_destination,
-    forbidden_reason,
     parse_retry_after,
     webhook_id,
 )
@@ -30,10 +27,6 @@ NOW = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 SUB = Subscription(id="desk", url="https://desk.example/hooks", secrets=(Secret(SECRET),))
 
 
-async def _public(host: str, port: int) -> list[str]:
-    return ["93.184.215.14"]
-
-
 async def _send(
     handler: Callable[[httpx.Request], httpx.Response], subscription: Subscription = SUB
 ) -> tuple[AttemptResult, list[httpx.Request]]:
@@ -43,9 +36,7 @@ async def _send(
         seen.append(request)
         return handler(request)
 
-    sender = WebhookSender(
-        Settings.defaults(), transport=httpx.MockTransport(record), resolve=_public
-    )
+    sender = WebhookSender(Settings.defaults(), transport=httpx.MockTransport(record))
     try:
         result = await sender.send(build_request(subscription, make_alert()))
     finally:
@@ -134,109 +125,6 @@ def test_webhook_id_is_stable_and_per_subscriber() -> None:
 )
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value, NOW) == expected
-
-
-@pytest.mark.parametrize(
-    ("address", "reason"),
-    [
-        pytest.param("93.184.215.14", None, id="public-v4"),
-        pytest.param("2606:2800:21f:cb07:6820:80da:af6b:8b2c", None, id="public-v6"),
-        pytest.param("127.0.0.1", "loopback", id="loopback"),
-        pytest.param("::1", "loopback", id="loopback-v6"),
-        pytest.param("10.1.2.3", "private", id="rfc1918"),
-        pytest.param("192.168.0.1", "private", id="rfc1918-192"),
-        pytest.param("169.254.169.254", "link-local", id="cloud-metadata"),
-        pytest.param("fe80::1", "link-local", id="link-local-v6"),
-        pytest.param("224.0.0.1", "multicast", id="multicast"),
-        pytest.param("0.0.0.0", "unspecified", id="unspecified"),
-        pytest.param("::ffff:127.0.0.1", "loopback", id="v4-mapped"),
-        pytest.param("100.64.0.1", "not globally routable", id="cgnat"),
-        pytest.param("240.0.0.1", "reserved", id="reserved"),
-    ],
-)
-def test_forbidden_reason(address: str, reason: str | None) -> None:
-    assert forbidden_reason(ipaddress.ip_address(address)) == reason
-
-
-def _resolver(*addresses: str) -> Callable[[str, int], object]:
-    async def resolve(host: str, port: int) -> list[str]:
-        return list(addresses)
-
-    return resolve
-
-
-@pytest.mark.parametrize(
-    ("url", "addresses", "allow_http", "allow_hosts", "error"),
-    [
-        pytest.param("https://desk.example/", ["93.184.215.14"], False, (), None, id="public"),
-        pytest.param("http://desk.example/", ["93.184.215.14"], False, (), "http", id="http"),
-        pytest.param("http://desk.example/", ["93.184.215.14"], True, (), None, id="http-ok"),
-        pytest.param(
-            "https://desk.example/", ["93.184.215.14", "10.0.0.1"], False, (), "private", id="any"
-        ),
-        pytest.param("https://127.0.0.1:8443/", [], False, (), "loopback", id="ip-literal"),
-        pytest.param("https://[::1]/", [], False, (), "loopback", id="ip6-literal"),
-        pytest.param("https://127.0.0.1/", [], False, ("127.0.0.1",), None, id="allowed-address"),
-        pytest.param(
-            "https://desk.internal/", ["10.0.0.5"], False, ("desk.internal",), None, id="allowed"
-        ),
-        pytest.param("ftp://desk.example/", [], True, (), "https://", id="scheme"),
-    ],
-)
-async def test_check_destination(
-    url: str,
-    addresses: list[str],
-    allow_http: bool,
-    allow_hosts: tuple[str, ...],
-    error: str | None,
-) -> None:
-    resolve = _resolver(*addresses)
-    if error is None:
-        await check_destination(
-            "d",
-            url,
-            allow_http=allow_http,
-            allow_hosts=allow_hosts,
-            resolve=resolve,  # type: ignore[arg-type]
-        )
-        return
-    with pytest.raises(WebhookError, match=error) as info:
-        await check_destination(
-            "d",
-            url,
-            allow_http=allow_http,
-            allow_hosts=allow_hosts,
-            resolve=resolve,  # type: ignore[arg-type]
-        )
-    assert not info.value.retriable
-
-
-async def test_unresolvable_host_is_retriable() -> None:
-    async def broken(host: str, port: int) -> list[str]:
-        raise OSError("temporary failure in name resolution")
-
-    with pytest.raises(WebhookError) as info:
-        await check_destination(
-            "d", "https://desk.example/", allow_http=False, allow_hosts=(), resolve=broken
-        )
-    assert info.value.retriable
-
-
-async def test_refused_destination_is_never_called() -> None:
-    async def private(host: str, port: int) -> list[str]:
-        return ["10.0.0.1"]
-
-    seen: list[httpx.Request] = []
-    sender = WebhookSender(
-        Settings.defaults(),
-        transport=httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200)),  # type: ignore[func-returns-value]
-        resolve=private,
-    )
-    try:
-        result = await sender.send(build_request(SUB, make_alert()))
-    finally:
-        await sender.stop()
-    assert result.outcome == "refused" and not seen
 
 
 async def _count_connections(answer: bytes, sends: int) -> tuple[int, list[AttemptResult]]:
