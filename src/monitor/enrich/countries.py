@@ -88,11 +88,13 @@ class CountryFinder:
                 if name:
                     for form in _name_forms(name, suffixes, endings):
                         matcher.add(form, code, origin=f"CLDR {lang} {code}")
+            plurals = _plurals(conf.get("stem_plurals"), origin)
             for code, per_lang in forms.items():
                 if not isinstance(per_lang, dict):
                     raise ConfigError(DATA_FILE, f"forms.{code}: expected a mapping by language")
                 where = f"{DATA_FILE}: forms.{code}.{lang}"
-                matcher.add_all(data.strings(per_lang.get(lang), where), code, origin=where)
+                written = data.strings(per_lang.get(lang), where)
+                matcher.add_all(_with_plurals(written, plurals), code, origin=where)
             matcher.build()
             built[lang] = _Language(
                 matcher,
@@ -217,6 +219,32 @@ def _name_forms(name: str, suffixes: list[str], endings: list[str]) -> list[str]
         out.extend(form + suffix for suffix in suffixes)
         if endings:
             out.append(_stem(form, endings))
+    return out
+
+
+def _plurals(value: Any, origin: str) -> list[tuple[str, str]]:
+    """``stem_plurals`` as (stem ending, plural ending) pairs, the longest ending first."""
+    if value is None:
+        return []
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ConfigError(origin, f"stem_plurals: expected a mapping of endings, got {value!r}")
+    return sorted(value.items(), key=lambda kv: len(kv[0]), reverse=True)
+
+
+def _with_plurals(forms: list[str], plurals: list[tuple[str, str]]) -> list[str]:
+    """The forms, and for each stem ending in one of ``plurals``' endings the plural it makes
+    (Polish ``polsk*`` -> *polscy*: the plural a stem's letters do not begin)."""
+    out = list(forms)
+    for form in forms:
+        if not form.endswith("*"):
+            continue
+        stem = form[:-1]
+        for ending, plural in plurals:
+            if stem.endswith(ending):
+                out.append(stem[: -len(ending)] + plural)
+                break
     return out
 
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from monitor.enrich import Enricher
+from monitor.enrich.countries import CountryFinder
+from monitor.errors import ConfigError
 from monitor.text import analyse
 
 
@@ -100,3 +103,44 @@ def test_country_mentions_are_placed_in_text_order(enricher: Enricher) -> None:
         ("KE", text.index("Kenya said")),
         ("SO", text.rindex("Somalia")),
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "surface", "code"),
+    [
+        pytest.param("nl", "Guatemalteekse militairen zijn in Port-au-Prince geland.", "Guatemalteekse", "GT", id="nl-guatemalteekse"),
+        pytest.param("nl", "De Burundese soldaten trokken zich terug.", "Burundese", "BI", id="nl-burundese"),
+        pytest.param("en", "Ugandan soldiers arrived on Monday.", "Ugandan", "UG", id="en-ugandan"),
+        pytest.param("en", "The Kenyan contingent landed at dawn.", "Kenyan", "KE", id="en-kenyan-contingent"),
+        pytest.param("de", "Die brasilianischen Soldaten kehrten heim.", "brasilianischen", "BR", id="de-brasilianischen"),
+        pytest.param("de", "Rund 300 rumänische Soldaten wurden verlegt.", "rumänische", "RO", id="de-rumänische"),
+        pytest.param("fr", "Les soldats sénégalaises et burundais sont arrivés.", "sénégalaises", "SN", id="fr-sénégalaises"),
+        pytest.param("fr", "Des militaires ougandais ont été déployés.", "ougandais", "UG", id="fr-ougandais"),
+        pytest.param("es", "Los soldados guatemaltecos aterrizaron el miércoles.", "guatemaltecos", "GT", id="es-guatemaltecos"),
+        pytest.param("es", "Llegaron las tropas ruandesas al norte.", "ruandesas", "RW", id="es-ruandesas"),
+        pytest.param("ru", "Турецкие военные прибыли утром.", "Турецкие", "TR", id="ru-турецкие"),
+        pytest.param("ru", "Около 200 бразильских военных прибыли утром.", "бразильских", "BR", id="ru-бразильских"),
+        pytest.param("it", "I soldati brasiliani sono arrivati ieri.", "brasiliani", "BR", id="it-brasiliani"),
+        pytest.param("it", "Sono partiti i militari kenioti.", "kenioti", "KE", id="it-kenioti"),
+        pytest.param("pt", "Os soldados brasileiros chegaram ontem.", "brasileiros", "BR", id="pt-brasileiros"),
+        pytest.param("pt", "As tropas ruandesas chegaram ontem.", "ruandesas", "RW", id="pt-ruandesas"),
+        pytest.param("pl", "Polscy żołnierze wrócili do domu.", "Polscy", "PL", id="pl-polscy"),
+        pytest.param("pl", "Niemieccy żołnierze przybyli w poniedziałek.", "Niemieccy", "DE", id="pl-niemieccy"),
+        pytest.param("pl", "Rumuńscy żołnierze przybyli w poniedziałek.", "Rumuńscy", "RO", id="pl-rumuńscy"),
+    ],
+)  # fmt: skip
+def test_inflected_nationality_adjectives(
+    enricher: Enricher, lang: str, text: str, surface: str, code: str
+) -> None:
+    """An inflected adjective or demonym is found, as written, with its country's code
+    (`countries.yaml` stems, and the Polish -scy/-ccy plurals `stem_plurals` derives)."""
+    result = enricher.analyse(analyse(text, lang))
+    found = {(m.surface, c.code) for c in result.entities.countries for m in c.mentions}
+    assert (surface, code) in found, found
+
+
+def test_stem_plurals_must_be_a_mapping(tmp_path: Path) -> None:
+    """A `stem_plurals` that is not a mapping of endings is a ConfigError naming the setting."""
+    (tmp_path / "countries.yaml").write_text("languages:\n  pl:\n    stem_plurals: [sk, scy]\n")
+    with pytest.raises(ConfigError, match="stem_plurals"):
+        CountryFinder.load(["pl"], tmp_path)
