@@ -16,6 +16,7 @@ import faust
 from monitor.app import build_app, matches_topic
 from monitor.deliver.subscriptions import Subscriptions, load_subscriptions
 from monitor.logs import configure_logging
+from monitor.metrics import configure_exposition
 from monitor.pipeline import Pipeline
 from monitor.runtime import Runtime
 from monitor.settings import Settings
@@ -30,6 +31,7 @@ def run_worker(settings: Settings, environ: Mapping[str, str]) -> int:
     ``environ`` resolves the secrets that the subscriptions file references by name.
     """
     configure_logging(settings.log_level, settings.log_format)
+    configure_exposition()
     pipeline = Pipeline.from_paths(settings.rules_path, languages=settings.languages)
     log.info("rules loaded: %d", len(pipeline.ruleset.rules))
     subscriptions: Subscriptions | None = None

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import prometheus_client
 import pytest
 from prometheus_client import CollectorRegistry
+from prometheus_client.parser import text_string_to_metric_families
 
 from monitor.alert import Alert, LanguageInfo
 from monitor.metrics import (
     DEAD_LETTER_REASONS,
     Metrics,
     Partition,
+    configure_exposition,
     consumer_lag,
     install_faust_sensors,
     render,
@@ -90,6 +94,51 @@ def test_rule_matched_and_rules_loaded(metrics: Metrics, registry: CollectorRegi
     metrics.rule_matched("protest")
     metrics.rule_matched("protest")
     assert registry.get_sample_value("monitor_rule_matches_total", {"rule": "protest"}) == 2
+
+
+def test_rule_matches_survive_a_reload(metrics: Metrics, registry: CollectorRegistry) -> None:
+    """A reload adds zero series for new rules and keeps the counts of the others, including a
+    rule no longer loaded (a labelled Counter never dropped its children either)."""
+    metrics.rules_loaded(["protest", "coup"])
+    metrics.rule_matched("protest")
+    metrics.rules_loaded(["coup", "strike"])
+    metrics.rule_matched("coup")
+    values = {
+        rule: registry.get_sample_value("monitor_rule_matches_total", {"rule": rule})
+        for rule in ("protest", "coup", "strike")
+    }
+    assert values == {"protest": 1, "coup": 1, "strike": 0}
+    assert registry.get_sample_value("monitor_rules_loaded") == 2
+
+
+@pytest.fixture
+def without_created() -> Iterator[None]:
+    configure_exposition()
+    yield
+    # process-wide: the other tests keep the client's default
+    prometheus_client.enable_created_metrics()  # type: ignore[no-untyped-call]
+
+
+def test_a_scrape_has_one_line_per_rule(
+    without_created: None, metrics: Metrics, registry: CollectorRegistry
+) -> None:
+    """What made a scrape with 1,000 rules slow were its 2,000 per-rule lines (a count and a
+    ``_created`` each): the worker's exposition has one per rule, as a counter family that a
+    Prometheus parser reads back with its values, and no ``_created`` series at all."""
+    rules = [f"rule.{n:04d}" for n in range(1000)]
+    metrics.rules_loaded(rules)
+    metrics.rule_matched("rule.0007")
+    metrics.attempt("desk", "delivered")
+    body, _ = render(registry)
+    text = body.decode()
+    assert "_created" not in text
+    assert text.count("\nmonitor_rule_matches_total{") == len(rules)
+    (family,) = (
+        f for f in text_string_to_metric_families(text) if f.name == "monitor_rule_matches"
+    )
+    assert family.type == "counter"
+    counts = {s.labels["rule"]: s.value for s in family.samples}
+    assert counts == {**dict.fromkeys(rules, 0.0), "rule.0007": 1.0}
 
 
 def test_alert_published(metrics: Metrics, registry: CollectorRegistry) -> None:
