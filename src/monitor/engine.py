@@ -648,9 +648,10 @@ def _facts_hold(
 
 def _foreign(condition: FactCondition, facts: Facts, doc: Document, chosen: Sequence[_Hit]) -> bool:
     """A country other than the location: anywhere (``foreign_actor: true``, as an actor), or
-    named in a sentence of the clause's hits (``sentence``; a hit in the title brings the whole
-    title). Facts that cannot place their mentions (a rule test's stated facts) answer as for
-    ``true``."""
+    named in a sentence of the clause's hits or in the title (``sentence``: the headline names
+    who went where, "Polish soldiers in Latvia", and the body sentence the act, "the first
+    group reached the base"). Facts that cannot place their mentions (a rule test's stated
+    facts) answer as for ``true``."""
     location = facts.location
     if location is None:
         return False
@@ -659,9 +660,10 @@ def _foreign(condition: FactCondition, facts: Facts, doc: Document, chosen: Sequ
         return bool(facts.actors - {location})
     where = {doc.sentence_index(h[0]) for h in chosen}
     title = title_sentences(doc)
-    if any(i < title for i in where):
-        where.update(range(title))
-    return any(code != location and doc.sentence_index(at) in where for code, at in placed)
+    return any(
+        code != location and ((i := doc.sentence_index(at)) < title or i in where)
+        for code, at in placed
+    )
 
 
 def _placed_countries(facts: Facts) -> tuple[tuple[str, int], ...] | None:

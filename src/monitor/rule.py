@@ -52,8 +52,8 @@ class FactCondition:
 
     min_countries: int = 0
     # True: some country other than the location is mentioned anywhere in the article;
-    # "sentence": one is named in a sentence that holds the clause's hits (the title, for a hit
-    # in the title), so a foreign country of the background does not make the troops foreign
+    # "sentence": one is named in a sentence that holds the clause's hits or in the title, so a
+    # foreign country of the background does not make the troops foreign
     foreign_actor: bool | Literal["sentence"] = False
     figures: tuple[tuple[str, int], ...] = ()
     # the figures must stand in a sentence with a hit of one of these groups (their own event)
@@ -64,7 +64,7 @@ class FactCondition:
         if self.min_countries:
             parts.append(f"countries >= {self.min_countries}")
         if self.foreign_actor == "sentence":
-            parts.append("a country other than the location named in the matched sentence")
+            parts.append("a country other than the location named in the matched sentence or title")
         elif self.foreign_actor:
             parts.append("an actor country other than the location")
         parts.extend(f"{kind} >= {minimum}" for kind, minimum in self.figures)

@@ -23,7 +23,7 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, Final
 
 import httpcore
 import httpx
@@ -165,6 +165,15 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+UNCAPPED_LIMITS: Final = httpx.Limits(
+    max_connections=None, max_keepalive_connections=None, keepalive_expiry=5.0
+)
+"""No cap on the connections of the whole pool: each subscriber bounds its own requests (its
+``DeliveryOptions.concurrency``). httpx's default cap (100, shared by every host) let a dozen
+hanging desks hold every connection, and a healthy desk's webhooks then timed out waiting for
+one. Idle connections still close after ``keepalive_expiry`` seconds."""
+
+
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport, its connection pool built on ``GuardedBackend``.
 
@@ -185,7 +194,7 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
         # certifi's CAs unless a context is given (a private CA, a test's); never the
         # environment's SSL_CERT_FILE, as before (the client has trust_env=False)
         context = verify or httpx.create_ssl_context(trust_env=False)
-        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        limits = limits or UNCAPPED_LIMITS
         super().__init__(verify=context, trust_env=False, limits=limits)
         if not isinstance(getattr(self, "_pool", None), httpcore.AsyncConnectionPool):
             raise RuntimeError("httpx.AsyncHTTPTransport no longer keeps its pool in _pool")

@@ -8,7 +8,9 @@ Roles, so a rule can ask "who did what where":
 
 - ``location``: the country with the highest score, where each mention counts 1, plus 2 when it
   follows a locative preposition of the language (*in*, *naar*, *в*, *en*, *nach*...), plus 1 in
-  the title and lead (first two sentences). Ties go to the earliest mention. The place an event
+  the title and lead (first two sentences). Ties go to the country named more often after a
+  locative (*Chad flies troops into the Central African Republic ... Chadian soldiers*: the
+  Central African Republic), then to the earliest mention. The place an event
   happens is named often and after "in"; the countries acting on it are named less, and mostly
   as adjectives (*Russische troepen*).
 - ``actor``: every other country mentioned, and the location too when one of its mentions sits
@@ -161,19 +163,21 @@ class CountryFinder:
         doc: Document, by_code: dict[str, list[CountryHit]], locative: set[int]
     ) -> str | None:
         lead_end = doc.sentences[min(LEAD_SENTENCES, len(doc.sentences)) - 1][1]
-        best: tuple[float, int, str] | None = None
+        best: tuple[float, int, int, str] | None = None
         for code, mentions in by_code.items():
             score = 0.0
+            places = 0
             for hit in mentions:
                 score += 1.0
                 if hit.start in locative:
                     score += LOCATIVE_BONUS
+                    places += 1
                 if hit.start < lead_end:
                     score += LEAD_BONUS
-            key = (score, -mentions[0].start, code)
+            key = (score, places, -mentions[0].start, code)
             if best is None or key > best:
                 best = key
-        return best[2] if best else None
+        return best[-1] if best else None
 
     @staticmethod
     def _after_locative(doc: Document, lang: _Language, hit: CountryHit) -> bool:

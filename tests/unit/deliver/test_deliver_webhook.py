@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from monitor.deliver.receiver import Receiver
 from monitor.deliver.signing import Secret
 from monitor.deliver.subscriptions import Subscription
 from monitor.deliver.webhook import (
@@ -180,3 +181,51 @@ async def test_a_long_answer_is_not_buffered_and_its_connection_is_dropped() -> 
     connections, results = await _count_connections(b"x" * (4 * MAX_RESPONSE_BODY), sends=2)
     assert [r.outcome for r in results] == ["delivered"] * 2
     assert connections == 2
+
+
+async def test_desks_that_hang_do_not_hold_up_a_healthy_one() -> None:
+    """A hundred requests hanging on slow desks (what eight per subscriber make with a dozen
+    such desks) leave the next desk's webhook free to go at once: the shared client has no
+    global connection cap (under httpx's default of 100 it waited for one of them to time out:
+    ``webhook_timeout`` of delay per webhook, or its own timeout, a desk that was up failing)."""
+    hanging: list[asyncio.StreamWriter] = []
+    all_hanging, released = asyncio.Event(), asyncio.Event()
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        hanging.append(writer)
+        if len(hanging) == 100:
+            all_hanging.set()
+        await released.wait()
+        writer.close()
+
+    server = await asyncio.start_server(hang, "127.0.0.1", 0, backlog=256)
+    slow = Subscription(
+        id="slow",
+        url=f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/hooks",
+        secrets=(Secret(SECRET),),
+        allow_http=True,
+    )
+    settings = dataclasses.replace(
+        Settings.defaults(), webhook_allow_hosts=("127.0.0.1",), webhook_timeout=8.0
+    )
+    sender = WebhookSender(settings)
+    stuck = [
+        asyncio.create_task(sender.send(build_request(slow, make_alert(n)))) for n in range(100)
+    ]
+    try:
+        async with asyncio.timeout(20):
+            await all_hanging.wait()
+        async with Receiver([SECRET]) as desk:
+            healthy = dataclasses.replace(slow, id="desk", url=desk.url)
+            result = await sender.send(build_request(healthy, make_alert()))
+        # delivered while the slow desk's requests still hang, not once they timed out
+        assert not any(task.done() for task in stuck)
+        assert result.outcome == "delivered", result.error
+    finally:
+        released.set()
+        for task in stuck:
+            task.cancel()
+        await asyncio.gather(*stuck, return_exceptions=True)
+        await sender.stop()
+        server.close()
+        await server.wait_closed()
