@@ -580,14 +580,17 @@ def test_foreign_actor_true_still_counts_the_whole_article(tmp_path: Path) -> No
     [
         pytest.param("Troops landed in Mogadishu. A first for Kenya.\n\nSomalia said so.", True, id="title-sentence-counts"),
         pytest.param("Troops landed in Mogadishu. A first for Kenya. Somalia said so.", False, id="no-title-other-sentence"),
+        pytest.param("Kenya in Somalia.\n\nThe first troops landed in Mogadishu on Monday.", True, id="title-names-the-sender-body-the-act"),
+        pytest.param("Clashes in Mogadishu.\n\nThe first troops landed on Monday. Kenya said so.", False, id="sender-in-a-later-body-sentence"),
     ],
 )  # fmt: skip
-def test_foreign_actor_hit_in_the_title_sees_the_whole_title(
+def test_foreign_actor_sentence_also_reads_the_title(
     tmp_path: Path, text: str, expected: bool
 ) -> None:
-    """A hit in the title paragraph lets every sentence of the title name the foreign country;
-    without a blank line only the first sentence is the title."""
-    facts = _mentions(text, "SO", {"Kenya": "KE", "Somalia": "SO"})
+    """The title counts as well as the hits' sentences (every sentence of the title paragraph;
+    without a blank line only the first sentence is the title); other sentences do not."""
+    surfaces = {"Kenya": "KE", "Somalia": "SO"} if "Somalia" in text else {"Kenya": "KE"}
+    facts = _mentions(text, "SO", surfaces)
     assert fired(ruleset(tmp_path, FOREIGN_IN_SENTENCE, LANGS), text, facts=facts) is expected
 
 

@@ -144,3 +144,15 @@ def test_stem_plurals_must_be_a_mapping(tmp_path: Path) -> None:
     (tmp_path / "countries.yaml").write_text("languages:\n  pl:\n    stem_plurals: [sk, scy]\n")
     with pytest.raises(ConfigError, match="stem_plurals"):
         CountryFinder.load(["pl"], tmp_path)
+
+
+def test_location_tie_goes_to_the_country_named_after_a_locative(enricher: Enricher) -> None:
+    """Equal scores go to the country named after "in/into" (where it happens), not to the
+    sender named first as a subject and an adjective."""
+    text = (
+        "Chad flies troops into the Central African Republic.\n\n"
+        "The first 200 Chadian soldiers were flown into Bangui on Thursday."
+    )
+    result = enricher.analyse(analyse(text, "en"))
+    assert result.location == "CF"
+    assert "TD" in result.actors
