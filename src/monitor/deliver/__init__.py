@@ -4,7 +4,8 @@ One module per responsibility, following the alert from the ``alerts`` topic to 
 
 - ``subscriptions``: who wants what (YAML validated by a JSON Schema), ``Subscription.accepts``.
 - ``signing``: Standard Webhooks signatures (``whsec_`` secrets, ``v1,<base64>``).
-- ``webhook``: one HTTP attempt (SSRF guard, timeouts) and its classification.
+- ``destination``: the SSRF guard, checked where each connection is opened.
+- ``webhook``: one HTTP attempt (timeouts, bounded answers) and its classification.
 - ``retry`` / ``breaker``: when to try again, when to stop hammering (pure, injected RNG/clock).
 - ``attempts``: one alert to one subscriber, with retries, the breaker and the observer.
 - ``offsets``: which Kafka offsets may be committed when records finish out of order.

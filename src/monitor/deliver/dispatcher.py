@@ -6,6 +6,17 @@ request slots, so a slow or dead desk never delays another. A record is *done* w
 rejects it, when it is delivered, or when its dead letter is acknowledged by Kafka; per partition
 only the offset below which every record is done is committed (``OffsetTracker``). A crash at any
 moment therefore re-delivers (with the same ``webhook-id``) and never loses.
+
+Several workers share each subscriber's group, every one with its own ``SubscriberDelivery``. A
+subscriber disabled by an HTTP 410 is disabled in the worker that got the 410, in memory, not in
+a table, on purpose: each worker learns it from its own first 410 (one more request, and one more
+alert dead-lettered as ``gone``, per worker), dead-letters what it had in flight as ``disabled``,
+and stops fetching; the alerts of its partitions wait in Kafka, uncommitted. Nothing is lost or
+silent (a log line and ``monitor_webhook_subscriber_disabled`` per worker), and a restart asks the
+desk again, so a desk that brought its endpoint back gets the waiting alerts without a shared
+"re-enable" switch to operate. What would need shared state, a worker that never calls a gone desk
+at all, is not worth a table: a 410 costs the desk nothing. Alerts waiting longer than the alerts
+topic's retention are deleted by Kafka: a disabled desk is an operator's task (docs/delivery.md).
 """
 
 from __future__ import annotations
