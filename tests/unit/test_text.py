@@ -136,13 +136,67 @@ def test_ascii_fast_path_finds_the_same_tokens() -> None:
         assert (doc.token_norms, doc.token_starts) == _unicode_columns(doc.folded), text[:60]
 
 
-def test_latin1_fast_fold_matches_the_per_character_fold() -> None:
-    """Folding Latin-1 text through the byte table gives the per-character fold for every Latin-1
-    character, alone and among others (the micro sign, which folds outside Latin-1, included)."""
+@pytest.mark.parametrize("codec", ["latin-1", "cp1252", "cp1251", "cp1250"])
+def test_code_page_fast_fold_matches_the_per_character_fold(codec: str) -> None:
+    """Folding text of one code page through its byte table gives the per-character fold for
+    every character of the code page, alone and among others (the micro sign, which folds
+    outside each of them, included), and for text mixing the code pages."""
     rng = random.Random(3)
-    latin1 = [chr(i) for i in range(256)]
-    samples = [*latin1, *(f"A{c}\u00e9" for c in latin1)]
-    samples += ["".join(rng.choices(latin1, k=rng.randint(1, 40))) for _ in range(2000)]
+    chars = [bytes([i]).decode(codec, "ignore") for i in range(256)]
+    chars = [c for c in chars if c]
+    assert len(chars) >= 251  # every code page defines at least 251 of its 256 bytes
+    samples = [*chars, *(f"A{c}\u00e9\u2019" for c in chars)]
+    samples += ["".join(rng.choices(chars, k=rng.randint(1, 40))) for _ in range(2000)]
+    mixed = [chr(i) for i in range(0x20, 0x180)] + ["\u201e", "\u2014", "ł", "ż", "Ё", "й"]
+    samples += ["".join(rng.choices(mixed, k=rng.randint(1, 40))) for _ in range(2000)]
     for sample in samples:
         assert fold(sample) == text_module._fold_per_character(sample), repr(sample)
     assert fold("5 \u00b5m \u00c9t\u00e9") == "5 \u03bcm ete"
+    assert fold("\u00b5 \u201eŁódź\u201c") == "\u03bc \u201ełodz\u201c"
+
+
+def _reference_sentences(text: str) -> list[tuple[int, int]]:
+    """The splitter as specified: a candidate full stop does not end a sentence when the whole
+    run of letters, digits and dots before it (folded) is one letter or an abbreviation."""
+    folded = fold(text)
+    bounds = []
+    for m in text_module._BOUNDARY.finditer(text):
+        punct = m.start()
+        if text[punct] == ".":
+            run = punct
+            while run > 0 and (folded[run - 1].isalnum() or folded[run - 1] == "."):
+                run -= 1
+            word = folded[run:punct]
+            if (len(word) == 1 and word.isalpha()) or word in text_module._ABBREVIATIONS:
+                continue
+        bounds.append(m.end())
+    spans, start = [], 0
+    for end in [*bounds, len(text)]:
+        piece = text[start:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((start + lead, start + lead + len(piece.strip())))
+        start = end
+    return spans or [(0, len(text))]
+
+
+def test_sentence_splitter_matches_its_specification() -> None:
+    """On random text made of abbreviations (with and without their dots, in any case), single
+    letters, digits, long words, dots and sentence starts, the splitter (one search over the
+    reversed text for the full stops after an abbreviation) splits as the plain reading of the
+    rule does."""
+    rng = random.Random(11)
+    abbreviations = sorted(text_module._ABBREVIATIONS)
+    pieces = [
+        *abbreviations,
+        *(a.upper() for a in abbreviations),
+        *(a.title() for a in abbreviations),
+    ]
+    pieces += ["J", "é", "Ж", "²", "½", "5", "2.030", "approximately", "x.mr", "Mr.mr", "word"]
+    glue = [". ", ".", " ", ".. ", ". \u00ab", "! ", "\n", ", ", ".\u201d "]
+    texts = []
+    for _ in range(3000):
+        parts = [rng.choice(pieces) + rng.choice(glue) for _ in range(rng.randint(1, 12))]
+        texts.append("".join(parts))
+    for text in texts:
+        assert list(split_sentences(text)) == _reference_sentences(text), repr(text)
