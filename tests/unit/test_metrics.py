@@ -217,13 +217,24 @@ def test_disabled(metrics: Metrics, registry: CollectorRegistry) -> None:
     assert registry.get_sample_value(name, {"subscriber": "desk-fr"}) == 1
 
 
-def test_is_a_delivery_observer(metrics: Metrics) -> None:
+def test_is_a_delivery_observer(metrics: Metrics, registry: CollectorRegistry) -> None:
+    """``Metrics`` is what the dispatcher is given as its observer (mypy checks the protocol),
+    and each hook the dispatcher calls lands in its series."""
     from monitor.deliver.observer import DeliveryObserver
 
-    observer: DeliveryObserver = metrics  # mypy checks the protocol
+    observer: DeliveryObserver = metrics
     observer.attempt("desk-nl", "gone")
     observer.circuit("desk-nl", "half_open")
     observer.disabled("desk-nl")
+    observer.dead_letter("desk-nl")
+    desk = {"subscriber": "desk-nl"}
+    assert (
+        registry.get_sample_value("monitor_webhook_attempts_total", {**desk, "outcome": "gone"})
+        == 1
+    )
+    assert registry.get_sample_value("monitor_webhook_circuit_state", desk) == 1
+    assert registry.get_sample_value("monitor_webhook_subscriber_disabled", desk) == 1
+    assert registry.get_sample_value("monitor_webhook_dead_lettered_total", desk) == 1
 
 
 class Breaker(enum.Enum):

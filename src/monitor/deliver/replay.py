@@ -33,6 +33,10 @@ from monitor.settings import Settings
 
 log = logging.getLogger(__name__)
 
+POLL_SECONDS = 0.5
+IDLE_POLLS = 20
+"""Empty polls in a row before a read that has not reached the end offsets gives up."""
+
 
 @dataclass
 class ReplayReport:
@@ -92,8 +96,21 @@ async def read_dead_letters(
         end = await consumer.end_offsets(tps)
         remaining = {tp for tp in tps if end[tp] > 0}
         idle = 0
-        while remaining and idle < 20:
-            batch = await consumer.getmany(timeout_ms=500)
+        while remaining:
+            if idle >= IDLE_POLLS:
+                # a replay of part of the letters would report success: say what is missing
+                behind = ", ".join(
+                    [
+                        f"{tp.partition} at {await consumer.position(tp)} of {end[tp]}"
+                        for tp in sorted(remaining, key=lambda tp: tp.partition)
+                    ]
+                )
+                raise PublishError(
+                    f"reading {topic}: nothing came for {IDLE_POLLS * POLL_SECONDS:g} s before "
+                    f"the end of partition(s) {behind}; nothing was replayed",
+                    retriable=True,
+                )
+            batch = await consumer.getmany(timeout_ms=int(POLL_SECONDS * 1000))
             idle = 0 if batch else idle + 1
             for tp, records in batch.items():
                 for record in records:
