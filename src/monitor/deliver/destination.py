@@ -80,6 +80,19 @@ def check_url(url: str, *, allow_http: bool) -> httpx.URL:
     return parsed
 
 
+def allowed_forms(allow_hosts: Iterable[str]) -> frozenset[str]:
+    """Each allowed host as written and as the connection names it: lower case, IDNA-encoded
+    (``Bücher.example`` is also ``xn--bcher-kva.example``); addresses as written."""
+    forms: set[str] = set()
+    for host in allow_hosts:
+        forms.add(host)
+        try:
+            forms.add(httpx.URL(f"http://{host}/").raw_host.decode("ascii"))
+        except (httpx.InvalidURL, UnicodeError):
+            pass  # an IPv6 address, compared as written
+    return frozenset(forms)
+
+
 async def checked_addresses(
     host: str, port: int, *, allow_hosts: Iterable[str], resolve: Resolver
 ) -> list[str]:
@@ -88,7 +101,7 @@ async def checked_addresses(
     One non-public address refuses the host as a whole (a name that also answers 10.0.0.1 is
     not a desk's public endpoint). Raises ``DestinationError``.
     """
-    allowed = set(allow_hosts)
+    allowed = allowed_forms(allow_hosts)
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:

@@ -103,6 +103,10 @@ def _answers(*answers: Sequence[str] | OSError) -> Any:
         pytest.param(
             "desk.example", ["127.0.0.1"], ("127.0.0.1",), ["127.0.0.1"], None, id="allowed-answer"
         ),
+        pytest.param(
+            "xn--bcher-kva.example", ["10.0.0.5"], ("Bücher.example",), ["10.0.0.5"], None, id="idn"
+        ),
+        pytest.param("::1", [], ("::1",), ["::1"], None, id="allowed-ip6"),
         pytest.param("desk.example", [], (), None, "resolves to nothing", id="empty"),
         pytest.param(
             "desk.example", OSError("no such name"), (), None, "cannot resolve", id="unresolvable"
