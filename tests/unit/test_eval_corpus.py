@@ -65,6 +65,8 @@ SEALED = (
     Sealed("heldout6", range(801, 811), (1000, 6000), (7, 7, 6), short_and_long=20),
     # other regions and styles, events stated indirectly, actors named by adjective or institution
     Sealed("heldout7", range(701, 711), (1000, 6000), (7, 7, 6), short_and_long=20),
+    # radio scripts, digests, flashes and updates, scene reports, court and inquiry pieces
+    Sealed("heldout8", range(601, 611), (1000, 6000), (7, 7, 6), short_and_long=20),
 )
 SEALED_ROWS = [(spec, path, item) for spec in SEALED for path, item in spec.rows]
 
