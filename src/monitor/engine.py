@@ -40,7 +40,12 @@ from monitor.text import Document, fold
 
 
 class Facts(Protocol):
-    """What enrichment knows about an article (computed by ``monitor.enrich``)."""
+    """What enrichment knows about an article (computed by ``monitor.enrich``).
+
+    Facts that can place what they found also have ``figures`` (``Figure`` with spans) and
+    ``country_mentions`` ((code, start offset), ...): then ``figure_sentence_with`` and
+    ``foreign_actor: sentence`` look at sentences; without them (a rule test's stated facts)
+    those conditions read the article as a whole."""
 
     @property
     def countries(self) -> frozenset[str]: ...  # ISO alpha-2 codes mentioned
