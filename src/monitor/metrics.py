@@ -55,7 +55,7 @@ WEBHOOK_OUTCOMES: Final[tuple[str, ...]] = (
     "retriable",  # 5xx, 429, network error, timeout: will be tried again
     "failed",  # other 4xx/3xx: not retried
     "gone",  # 410: the subscriber is disabled
-    "refused",  # blocked before sending (SSRF guard, circuit open)
+    "refused",  # blocked before sending by the SSRF guard (an open circuit waits instead)
 )
 WEBHOOK_FAILURE_OUTCOMES: Final[tuple[str, ...]] = ("retriable", "failed", "gone", "refused")
 """The outcomes that count as failures in the failure-rate alert (deploy/prometheus/alerts.yml)."""

@@ -175,7 +175,8 @@ class WebhookSender:
         self._clock = clock
         self._client = httpx.AsyncClient(
             transport=transport
-            or GuardedTransport(
+            if transport is not None
+            else GuardedTransport(
                 allow_hosts=settings.webhook_allow_hosts, resolve=resolve, verify=verify
             ),
             timeout=httpx.Timeout(
