@@ -212,3 +212,99 @@ async def test_hanging_receiver_does_not_delay_another(env: Env) -> None:
             elapsed = time.monotonic() - started
             assert hanging.delivered == []
         assert elapsed < env.settings.webhook_timeout, elapsed
+
+
+async def _produce_to(env: Env, partition: int, alerts: list[Alert]) -> dict[str, tuple[int, int]]:
+    """Write ``alerts`` to one partition; alert_id -> (partition, offset)."""
+    producer = AIOKafkaProducer(bootstrap_servers=env.settings.kafka_bootstrap_servers)
+    await producer.start()
+    placed: dict[str, tuple[int, int]] = {}
+    try:
+        for alert in alerts:
+            meta = await producer.send_and_wait(
+                env.settings.topic_alerts, encode_alert(alert), partition=partition
+            )
+            placed[alert.alert_id] = (partition, meta.offset)
+    finally:
+        await producer.stop()
+    return placed
+
+
+async def _all_dead_letters(env: Env) -> list[DeadLetter]:
+    """Every letter on the dead-letter topic, read up to its end offsets."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=env.settings.kafka_bootstrap_servers, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    letters: list[DeadLetter] = []
+    try:
+        tps = [TopicPartition(env.settings.topic_webhook_dlq, p) for p in range(2)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        end = await consumer.end_offsets(tps)
+        async with asyncio.timeout(20):
+            for tp in tps:
+                while await consumer.position(tp) < end[tp]:
+                    for records in (await consumer.getmany(tp, timeout_ms=200)).values():
+                        letters += [decode_dead_letter(r.value) for r in records]
+    finally:
+        await consumer.stop()
+    return letters
+
+
+async def _committed(env: Env, subscriber: str) -> dict[int, int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=env.settings.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(
+            f"{env.settings.app_id}-deliver-{subscriber}"
+        )
+    finally:
+        await admin.close()
+    return {tp.partition: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+
+
+@pytest.mark.timeout(150)
+@pytest.mark.slow
+async def test_410_with_two_workers_disables_each_loses_nothing_and_a_restart_asks_again(
+    env: Env,
+) -> None:
+    """The documented choice for a 410 with several workers (deliver/dispatcher.py): each worker
+    disables the subscriber on its own 410, in memory; every alert is then either dead-lettered
+    or still uncommitted in Kafka, alerts written after the 410 are left there (not dead-lettered,
+    not delivered), and a worker started later asks the desk again and delivers all that waited
+    once the desk is back."""
+    first = [make_alert(n) for n in range(1, 7)]
+    late = [make_alert(n) for n in range(7, 11)]
+    async with Receiver([SECRET], script=[410] * 100) as gone:
+        subs = env.subscriptions("subscribers:\n" + sub("gone", gone))
+        async with (
+            Dispatcher(env.settings, subs, options=OPTIONS) as one,
+            Dispatcher(env.settings, subs, options=OPTIONS) as two,
+        ):
+            workers = (one.deliveries["gone"], two.deliveries["gone"])
+            await until(lambda: all(len(w.assignment()) == 1 for w in workers), within=60)
+            placed = await _produce_to(env, 0, first[:3]) | await _produce_to(env, 1, first[3:])
+            await until(lambda: one.disabled == two.disabled == {"gone"})
+            placed |= await _produce_to(env, 0, late[:2]) | await _produce_to(env, 1, late[2:])
+        port = gone.port
+    assert gone.requests and all(r.status == 410 for r in gone.requests)
+    assert len(gone.requests) >= 2  # one 410 per worker at least: neither knew of the other's
+
+    letters = {letter.alert.alert_id: letter for letter in await _all_dead_letters(env)}
+    assert {letter.reason for letter in letters.values()} <= {"gone", "disabled"}
+    assert sum(letter.reason == "gone" for letter in letters.values()) >= 2
+    committed = await _committed(env, "gone")
+    waiting = {
+        alert_id
+        for alert_id, (partition, offset) in placed.items()
+        if offset >= committed.get(partition, 0)
+    }
+    assert set(letters) | waiting == set(placed)  # nothing lost: dead-lettered or in Kafka
+    assert not set(letters) & waiting  # nothing both: a dead letter was committed
+    assert {a.alert_id for a in late} <= waiting
+
+    async with Receiver([SECRET], port=port) as back:  # the desk is back, same URL
+        async with Dispatcher(env.settings, subs, options=OPTIONS):
+            await until(lambda: len(back.delivered) >= len(waiting), within=60)
+    assert {r.payload()["data"]["alert_id"] for r in back.delivered} == waiting

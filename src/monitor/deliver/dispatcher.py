@@ -190,6 +190,10 @@ class SubscriberDelivery:
     def group_id(self) -> str:
         return group_id(self._settings, self.subscription.id)
 
+    def assignment(self) -> set[TopicPartition]:
+        """The alerts partitions this worker delivers to the subscriber now."""
+        return set(self._consumer.assignment()) if self._consumer is not None else set()
+
     async def start(self) -> None:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._settings.kafka_bootstrap_servers,
@@ -250,6 +254,10 @@ class SubscriberDelivery:
                 except KafkaError as exc:
                     log.warning("%s: fetch failed: %r", self.subscription.id, exc)
                     await self._wait_progress()
+                    continue
+                if self.disabled or self._stopping.is_set():
+                    # a 410 (or the shutdown) came during the poll: what it fetched is left
+                    # unstarted, so uncommitted, in Kafka, as everything after it
                     continue
                 for tp, records in batch.items():
                     for record in records:
