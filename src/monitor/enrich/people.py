@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import simplemma
+from simplemma.strategies import DEFAULT_DICTIONARY_FACTORY, DictionaryLookupStrategy
+from simplemma.utils import normalize_token
 
 from monitor.alert import Mention, Person, PersonStatus, Span
 from monitor.enrich import data
@@ -35,6 +36,7 @@ from monitor.text import Document, fold
 DATA_FILE = "people.yaml"
 MAX_NAME_TOKENS = 3
 _WINDOW = 120  # characters looked at before a role for "Name, the role"
+_NEAR = 50  # characters read first (``_name_before``): enough for most names and their links
 
 _CYRILLIC = {
     "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
@@ -93,6 +95,29 @@ _KNOWN: dict[tuple[str, str], bool] = {}
 _KNOWN_SIZE = 100_000
 
 
+class _Dictionaries:
+    """simplemma's dictionaries, each read once per process and kept (a simplemma
+    ``DictionaryFactory``).
+
+    simplemma's own factory keeps the last eight languages read: with nine configured, a worker
+    cycling through them read a dictionary again (0.3-5 s, pl the slowest) each time a language
+    had dropped out, which showed as simplemma's decoding in profiles of the worker. Held here,
+    a dictionary costs its reading once, on the first word asked in its language."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Any] = {}
+
+    def get_dictionary(self, lang: str) -> Any:
+        found = self._loaded.get(lang)
+        if found is None:  # ValueError for a language simplemma does not know
+            found = self._loaded[lang] = DEFAULT_DICTIONARY_FACTORY.get_dictionary(lang)
+        return found
+
+
+# ``simplemma.is_known(word, lang)``, its lookup answered from the dictionaries kept above
+_LOOKUP = DictionaryLookupStrategy(_Dictionaries())
+
+
 def name_key(name: str) -> str:
     """A spelling-independent key for a surname (or a whole name: its last word is used)."""
     found = _KEYS.get(name)
@@ -126,6 +151,9 @@ class _Found(NamedTuple):
     end: int
     role: str
     country: str | None
+
+
+_PARTIAL = _Found(-1, -1, "", None)  # ``_walk_back``: the words read do not settle it
 
 
 @dataclass(frozen=True)
@@ -289,9 +317,11 @@ class PeopleFinder:
     ) -> PersonStatus | None:
         """``new``/``former``/``dismissed`` from the markers next to the role or in its clause."""
         text, folded = doc.text, doc.folded
-        found: set[PersonStatus] = set()
         # every prefix ends with a hyphen ("ex-", "oud-"): glued to the role
         glued = role.start > 0 and folded[role.start - 1] == "-"
+        if not glued and not markers.hits:  # most articles name no status at all
+            return None
+        found: set[PersonStatus] = set()
         for prefix, status in lang.prefixes if glued else ():
             start = role.start - len(prefix)
             if start >= 0 and folded[start : role.start] == prefix:
@@ -371,15 +401,16 @@ class PeopleFinder:
         return _Found(start, end, role, country)
 
     @staticmethod
-    def _words_after(text: str, pos: int) -> list[tuple[int, int]]:
+    def _words_after(text: str, pos: int) -> tuple[tuple[int, int], ...]:
         """Words after ``pos`` separated by spaces only (no punctuation, no line break)."""
         m = _NEXT_WORDS.match(text, pos)
         if m is None:
-            return []
-        return [span for span in m.regs[1:] if span[1] >= 0]
+            return ()
+        # the words' groups match in order, so the last one matched counts them
+        return m.regs[1 : (m.lastindex or 0) + 1]
 
     def _name_span(
-        self, words: list[tuple[int, int]], text: str, folded: str
+        self, words: tuple[tuple[int, int], ...], text: str, folded: str
     ) -> tuple[int, int, int] | None:
         """The leading capitalised words (with particles inside) of ``words``."""
         taken: list[tuple[int, int]] = []
@@ -404,15 +435,42 @@ class PeopleFinder:
     def _name_before(
         self, doc: Document, lang: _Language, role_start: int, role: str, country: str | None
     ) -> _Found | None:
-        text, folded_text = doc.text, doc.folded
+        text = doc.text
         lo = doc.sentence_span(role_start)[0]
-        words = [
-            (m.start(), m.end())
-            for m in _WORD.finditer(text, max(lo, role_start - _WINDOW), role_start)
-        ]
+        start = max(lo, role_start - _WINDOW)
+        # The walk back from the role rarely needs more than the last few words: read those
+        # first, from a space on. No word holds a space, so they are the words the whole window
+        # gives there, and the answer is the same unless the walk reaches the first of them.
+        near = role_start - _NEAR
+        cut = text.rfind(" ", start, near) if near > start else -1
+        if cut >= 0:
+            words = [m.span() for m in _WORD.finditer(text, cut + 1, role_start)]
+            found = self._walk_back(doc, lang, words, lo, role, country, partial=True)
+            if found is not _PARTIAL:
+                return found
+        words = [m.span() for m in _WORD.finditer(text, start, role_start)]
+        return self._walk_back(doc, lang, words, lo, role, country, partial=False)
+
+    def _walk_back(
+        self,
+        doc: Document,
+        lang: _Language,
+        words: list[tuple[int, int]],
+        lo: int,
+        role: str,
+        country: str | None,
+        *,
+        partial: bool,
+    ) -> _Found | None:
+        """The name before the role (past a link or comma and at most two modifiers) among
+        ``words``; ``_PARTIAL`` when ``partial`` (the words do not go back to the window's start)
+        and the answer depends on what comes before the first of them."""
+        text, folded_text = doc.text, doc.folded
         i = len(words) - 1
         modifiers = 0
         while i >= 0 and modifiers <= 2:
+            if partial and i == 0:
+                return _PARTIAL
             folded = folded_text[words[i][0] : words[i][1]]  # fold maps characters one by one
             if folded in lang.links:
                 i -= 1
@@ -430,7 +488,11 @@ class PeopleFinder:
         else:
             return None
         taken: list[tuple[int, int]] = []
-        while i >= 0 and len(taken) < MAX_NAME_TOKENS:
+        while len(taken) < MAX_NAME_TOKENS:
+            if i < 0:
+                if partial:
+                    return _PARTIAL
+                break
             start, end = words[i]
             word = text[start:end]
             if word[0].isupper() and word[0].isalpha() and folded_text[start:end] not in self._stop:
@@ -457,7 +519,7 @@ class PeopleFinder:
             if len(_KNOWN) > _KNOWN_SIZE:
                 _KNOWN.clear()
             try:
-                known = bool(simplemma.is_known(word.lower(), lang=language))
+                known = _LOOKUP.get_lemma(normalize_token(word.lower()), language) is not None
             except ValueError:
                 known = False
             _KNOWN[key] = known
@@ -484,6 +546,10 @@ class PeopleFinder:
         found.sort()
         text, ends = doc.text, doc.token_ends
         seen = {m.span.start for g in groups.values() for m in g.mentions}
+        # most occurrences are the mentions found with a role: skip them before the set below
+        bare = [i for i in found if starts[i] not in seen and text[starts[i]].isupper()]
+        if not bare:
+            return
         # token starts inside a mention of the person: those tokens are part of a longer name
         covered: dict[str, set[int]] = {}
         for key, group in groups.items():
@@ -491,10 +557,10 @@ class PeopleFinder:
             for m in set(group.mentions):
                 lo = bisect_left(starts, m.span.start)
                 inside.update(starts[lo : bisect_left(starts, m.span.end, lo)])
-        for i in found:
+        for i in bare:
             start = starts[i]
             key = surnames[norms[i]]
-            if not text[start].isupper() or start in covered[key] or start in seen:
+            if start in covered[key]:
                 continue
             end = ends[i]
             groups[key].mentions.append(Mention(text[start:end], Span(start, end)))

@@ -4,9 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import simplemma
 
 from monitor.article import article_from_text
 from monitor.enrich import Enricher, name_key
+from monitor.enrich.people import PeopleFinder
 from monitor.text import analyse
 
 SEED = Path("/work/shared/seeds/000_3f0d7a8a7abd1322.txt")
@@ -44,6 +46,8 @@ def test_name_key_keeps_people_apart() -> None:
         pytest.param("it", "Il presidente Sergio Mattarella ha incontrato il ministro Antonio Tajani.", [("matarela", "Sergio Mattarella", "president", None), ("tani", "Antonio Tajani", "minister", None)], id="it"),
         pytest.param("pt", "O presidente Lula da Silva recebeu o primeiro-ministro António Costa.", [("silva", "Lula da Silva", "president", None), ("kosta", "António Costa", "prime_minister", None)], id="pt"),
         pytest.param("pl", "Prezydent Andrzej Duda spotkał się z premierem Donaldem Tuskiem.", [("duda", "Andrzej Duda", "president", None), ("tuskiem", "Donaldem Tuskiem", "prime_minister", None)], id="pl"),
+        pytest.param("en", "Yesterday in the crowded capital the parliament confirmed Maximilianus Bartholomaeus Wolkenstein-Trostburg, the new prime minister, in office.", [("volkensteintrostburg", "Maximilianus Bartholomaeus Wolkenstein-Trostburg", "prime_minister", None)], id="en-long-name-before-role-past-the-words-read-first"),
+        pytest.param("en", "After a long and very heated debate in the lower house yesterday evening, Nooooooooooooooooooooooooooooooooooooooooooooorth, the president said.", [("north", "Nooooooooooooooooooooooooooooooooooooooooooooorth", "president", None)], id="en-long-word-before-role"),
         pytest.param("en", "However, the president said nothing.", [], id="en-capitalised-word-is-no-name"),
         pytest.param("de", "Das sagte der Präsident Journalisten am Montag.", [], id="de-noun-is-no-name"),
     ],
@@ -106,3 +110,25 @@ def test_seed_smailov_is_the_new_prime_minister_and_mamin_the_dismissed_head_of_
     assert (people["smailov"].role, people["smailov"].status) == ("prime_minister", "new")
     assert (people["mamin"].role, people["mamin"].status) == ("head_of_government", "dismissed")
     assert people["tokaev"].status is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        pytest.param("en", ["However", "President", "Tokayev", "Journalists", "O'Neill", "Smailov", "x"], id="en"),
+        pytest.param("nl", ["Volgens", "Journalisten", "Poetin", "Mensen", "Smailov"], id="nl"),
+        pytest.param("fr", ["Cependant", "Journalistes", "L'armée", "Tokaïev", "Élysée"], id="fr"),
+        pytest.param("xx", ["Word"], id="unknown-language"),
+    ],
+)  # fmt: skip
+def test_word_knowledge_is_simplemmas(lang: str, words: list[str]) -> None:
+    """People ask simplemma's dictionaries through dictionaries they keep (read once, never
+    dropped): every answer is ``simplemma.is_known``'s, and a language simplemma does not know
+    knows no word."""
+    for word in words:
+        try:
+            expected = bool(simplemma.is_known(word.lower(), lang=lang))
+        except ValueError:
+            expected = False
+        assert PeopleFinder._is_word(word, lang) is expected, word
+    assert lang == "xx" or any(PeopleFinder._is_word(w, lang) for w in words)  # some are words
