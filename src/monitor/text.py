@@ -207,7 +207,8 @@ class Document:
         return split_sentences(self.text, self.folded)
 
     @cached_property
-    def _sentence_starts(self) -> list[int]:
+    def sentence_starts(self) -> list[int]:
+        """The start of every sentence, in order (``sentence_index`` bisects them)."""
         return [s for s, _ in self.sentences]
 
     @cached_property
@@ -226,7 +227,7 @@ class Document:
 
     def sentence_index(self, offset: int) -> int:
         """Index of the sentence containing ``offset`` (or the nearest one before it)."""
-        return max(0, bisect.bisect_right(self._sentence_starts, offset) - 1)
+        return max(0, bisect.bisect_right(self.sentence_starts, offset) - 1)
 
     def sentence_span(self, offset: int) -> tuple[int, int]:
         return self.sentences[self.sentence_index(offset)]
@@ -273,10 +274,10 @@ def split_sentences(text: str, folded: str | None = None) -> tuple[tuple[int, in
     start = 0
     for end in bounds:
         piece = text[start:end]
-        stripped = piece.strip()
-        if stripped:
-            lead = len(piece) - len(piece.lstrip())
-            spans.append((start + lead, start + lead + len(stripped)))
+        kept = piece.rstrip()
+        if kept:  # most pieces start at a sentence start: nothing to strip on the left
+            lead = len(piece) - len(piece.lstrip()) if piece[0].isspace() else 0
+            spans.append((start + lead, start + len(kept)))
         start = end
     return tuple(spans) if spans else ((0, len(text)),)
 

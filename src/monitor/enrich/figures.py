@@ -29,6 +29,7 @@ REACH_AFTER = 3
 REACH_PEOPLE = 4
 REACH_BEFORE = 4
 _SPACES = "\u00a0\u202f"
+_NON_DIGIT = re.compile(r"\D")
 _STOP_GAP = re.compile(r"[,;:.!?()\[\]\"\u00ab\u00bb\u201c\u201d\n]")
 
 Phrase = tuple[tuple[str, ...], bool]  # folded words, last one a stem
@@ -168,6 +169,8 @@ class _Number(NamedTuple):
     end: int
     value: int
     qualifier: str | None
+    before: int  # index of the first token at or after ``start``
+    after: int  # index of the first token at or after ``end``
 
 
 class FigureFinder:
@@ -236,9 +239,11 @@ class FigureFinder:
         text = doc.text
         sentences: dict[int, str] = {}  # sentence text by sentence index: figures share them
         out: list[Figure] = []
-        for n_start, n_end, value, qualifier in self._numbers(doc, lang, tokens, starts):
-            before = bisect.bisect_left(starts, n_start)
-            after = bisect.bisect_left(starts, n_end)
+        qualifiers = lang.qualifiers
+        idle_qualifiers = qualifiers.idle
+        sentence_starts = doc.sentence_starts
+        numbers = self._numbers(doc, lang, tokens, starts)
+        for n_start, n_end, value, qualifier, before, after in numbers:
             found = self._kind_after(doc, lang, tokens, after)
             if found is None:
                 if units.starting_at(tokens, after, count):
@@ -248,7 +253,11 @@ class FigureFinder:
                     continue
             kind, lo, hi = found
             start = lo if lo < n_start else n_start
-            q_start = self._qualifier(doc, lang, tokens, before)
+            # most numbers follow a word that ends no qualifier (``ending_before`` says [] for it)
+            if before > 0 and norms[before - 1] in idle_qualifiers:
+                q_start = None
+            else:
+                q_start = self._qualifier(doc, lang, tokens, before)
             if q_start is not None:
                 qualifier, q_pos = q_start
                 start = min(start, q_pos)
@@ -256,7 +265,9 @@ class FigureFinder:
             if 1800 <= value <= 2100 and qualifier is None:
                 if not (lo >= n_end and text[n_end:lo].strip() == ""):
                     continue  # a year, not a count
-            index = doc.sentence_index(n_start)
+            index = bisect.bisect_right(sentence_starts, n_start) - 1  # doc.sentence_index
+            if index < 0:
+                index = 0
             sentence = sentences.get(index)
             if sentence is None:
                 lo_s, hi_s = doc.sentences[index]
@@ -286,42 +297,58 @@ class FigureFinder:
         # look-behind (no word character, dot or comma before) leaves the digits that start a
         # token or follow the apostrophe inside one ("l'12").
         number = lang.number_ascii if folded.isascii() else lang.number
+        plain_digits = lang.plain_digits
+        new = tuple.__new__  # builds the named tuple in C (no Python-level __new__ call)
         for m in number.finditer(folded):
             raw = m.group(1)
-            if lang.plain_digits and raw.isdecimal():
+            if plain_digits and raw.isdecimal():
                 value = float(raw)  # what _parse_digits makes of it, without the replacing
             else:
                 value = self._parse_digits(raw, lang)
-            end = m.end()
+            start, end = m.span()
             i = bisect.bisect_left(starts, end)
+            after = i
             if i < count and norms[i] in scales:
                 if _adjacent(doc, end, starts[i]):
                     value *= scales[norms[i]]
                     end = tokens.ends[i]
                     taken.add(i)
+                    after = i + 1  # the next token: tokens are apart (a gap between each two)
             if value >= 1:
-                found.append(_Number(m.start(), end, int(value), None))
+                before = bisect.bisect_left(starts, start, 0, after)
+                found.append(new(_Number, (start, end, int(value), None, before, after)))
         counted = lang.counted
-        words = (
-            [] if counted.isdisjoint(norms) else [i for i, n in enumerate(norms) if n in counted]
-        )
+        # number words are few in an article: find each with list.index (in C), not a pass
+        # over every token in Python
+        words = []
+        for word in counted.intersection(norms):
+            i = norms.index(word)
+            while True:
+                words.append(i)
+                try:
+                    i = norms.index(word, i + 1)
+                except ValueError:
+                    break
+        words.sort()
         for i in words:
             if i in taken:
                 continue
             norm = norms[i]
             if norm in lang.vague:
                 value, qualifier = lang.vague[norm]
-                found.append(_Number(starts[i], tokens.ends[i], value, qualifier))
+                found.append(_Number(starts[i], tokens.ends[i], value, qualifier, i, i + 1))
             elif norm in lang.words:
                 value = lang.words[norm]
                 end = tokens.ends[i]
+                after = i + 1
                 if i + 1 < count:
                     nxt = norms[i + 1]
                     if nxt in scales and _adjacent(doc, end, starts[i + 1]):
                         value *= scales[nxt]
                         end = tokens.ends[i + 1]
                         taken.add(i + 1)
-                found.append(_Number(starts[i], end, value, None))
+                        after = i + 2
+                found.append(_Number(starts[i], end, value, None, i, after))
         if words:  # digits come in text order; number words were added after them
             found.sort(key=_start)
         return found
@@ -330,7 +357,7 @@ class FigureFinder:
     def _parse_digits(raw: str, lang: _Language) -> float:
         if len(raw) > 4 and raw[-4] in lang.thousands:
             if not (raw.count(lang.decimal) == 1 and lang.decimal not in lang.thousands):
-                return float(re.sub(r"\D", "", raw))
+                return float(_NON_DIGIT.sub("", raw))
         return float(raw.replace(lang.decimal, ".").replace(",", ""))
 
     def _kind_after(

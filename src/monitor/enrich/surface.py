@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import ahocorasick_rs
@@ -183,7 +184,9 @@ def _resolve(candidates: list[Hit[Any]]) -> list[Hit[Any]]:
     """Leftmost, then longest, of overlapping hits."""
     if len(candidates) < 2:
         return candidates
-    candidates.sort(key=_leftmost_longest)
+    # leftmost, then longest: by end descending, then (stable) by start, with C-level keys
+    candidates.sort(key=_END, reverse=True)
+    candidates.sort(key=_START)
     out: list[Hit[Any]] = []
     reach = -1
     for hit in candidates:
@@ -193,8 +196,7 @@ def _resolve(candidates: list[Hit[Any]]) -> list[Hit[Any]]:
     return out
 
 
-def _leftmost_longest(hit: Hit[Any]) -> tuple[int, int]:
-    return hit.start, hit.start - hit.end
+_START, _END = attrgetter("start"), attrgetter("end")
 
 
 class WordSet:
