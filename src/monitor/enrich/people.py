@@ -154,6 +154,7 @@ class _Found(NamedTuple):
 
 
 _PARTIAL = _Found(-1, -1, "", None)  # ``_walk_back``: the words read do not settle it
+_new = tuple.__new__  # builds a named tuple in C (no Python-level __new__ call)
 
 
 @dataclass(frozen=True)
@@ -316,36 +317,39 @@ class PeopleFinder:
         markers: _Markers,
     ) -> PersonStatus | None:
         """``new``/``former``/``dismissed`` from the markers next to the role or in its clause."""
-        text, folded = doc.text, doc.folded
+        text = doc.text
+        start, end = role.start, role.end
+        hits = markers.hits
         # every prefix ends with a hyphen ("ex-", "oud-"): glued to the role
-        glued = role.start > 0 and folded[role.start - 1] == "-"
-        if not glued and not markers.hits:  # most articles name no status at all
+        glued = start > 0 and doc.folded[start - 1] == "-"
+        if not glued and not hits:  # most articles name no status at all
             return None
         found: set[PersonStatus] = set()
-        for prefix, status in lang.prefixes if glued else ():
-            start = role.start - len(prefix)
-            if start >= 0 and folded[start : role.start] == prefix:
-                if start == 0 or not folded[start - 1].isalnum():
-                    found.add(status)
-        hits = markers.hits
+        if glued:
+            folded = doc.folded
+            for prefix, status in lang.prefixes:
+                at = start - len(prefix)
+                if at >= 0 and folded[at:start] == prefix:
+                    if at == 0 or not folded[at - 1].isalnum():
+                        found.add(status)
         # Right before the role, with blanks and at most one word between (``_MARKER_GAP``): only
         # markers ending in the stretch of blanks, word characters and blanks before the role can
         # qualify. Ends of the markers are sorted, so walk back from the nearest until one ends
         # outside the stretch (most roles stop at the first: their nearest marker is far).
         ends = markers.ends
-        k = bisect_right(ends, role.start) - 1
-        while k >= 0 and _GAP_STRETCH.fullmatch(text, ends[k], role.start):
-            if _MARKER_GAP.fullmatch(text, ends[k], role.start):
+        k = bisect_right(ends, start) - 1
+        while k >= 0 and _GAP_STRETCH.fullmatch(text, ends[k], start):
+            if _MARKER_GAP.fullmatch(text, ends[k], start):
                 found.add(hits[k].value)
             k -= 1
-        # Right after the role, blanks only between.
-        blanks = _BLANK_RUN.match(text, role.end)  # always matches, maybe empty
-        reach = blanks.end() if blanks is not None else role.end
-        for k in range(bisect_left(markers.starts, role.end), len(hits)):
-            hit = hits[k]
-            if hit.start > reach:
-                break
-            found.add(hit.value)
+        # Right after the role, blanks only between (no marker after it: nothing to look at).
+        k = bisect_left(markers.starts, end)
+        if k < len(hits):
+            blanks = _BLANK_RUN.match(text, end)  # always matches, maybe empty
+            reach = blanks.end() if blanks is not None else end
+            while k < len(hits) and hits[k].start <= reach:
+                found.add(hits[k].value)
+                k += 1
         # A dismissal anywhere in the clause, for roles that can be dismissed.
         if markers.dismissed and role.value in self._dismissable:
             lo, hi = self._clause(doc, min(role.start, person.start), max(role.end, person.end))
@@ -358,7 +362,10 @@ class PeopleFinder:
                     found.add(hit.value)
         if not found:  # most roles
             return None
-        return next(s for s in _PRECEDENCE if s in found)
+        for status in _PRECEDENCE:
+            if status in found:
+                return status
+        return None
 
     @staticmethod
     def _clause(doc: Document, start: int, end: int) -> tuple[int, int]:
@@ -398,7 +405,7 @@ class PeopleFinder:
         start, end, count = span
         if count == 1 and doc.language == "de" and self._is_word(text[start:end], "de"):
             return None  # German capitalises nouns: "Präsident Journalisten"
-        return _Found(start, end, role, country)
+        return _new(_Found, (start, end, role, country))
 
     @staticmethod
     def _words_after(text: str, pos: int) -> tuple[tuple[int, int], ...]:
@@ -509,7 +516,7 @@ class PeopleFinder:
         start, end = taken[0][0], taken[-1][1]
         if len(taken) == 1 and start == lo and self._is_word(text[start:end], doc.language):
             return None  # "However, the president": a capitalised word, not a name
-        return _Found(start, end, role, country)
+        return _new(_Found, (start, end, role, country))
 
     @staticmethod
     def _is_word(word: str, language: str) -> bool:
