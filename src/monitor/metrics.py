@@ -8,7 +8,8 @@ severities, statuses, topics and partitions, never article ids or URLs. A value 
 set is recorded as ``other`` rather than growing the series count or failing the stream.
 
 ``Metrics`` is also the delivery observer (``monitor.deliver.observer.DeliveryObserver``):
-``attempt``, ``delivered``, ``dead_letter``, ``circuit`` and ``disabled``.
+``attempt``, ``delivered``, ``dead_letter``, ``processing_error``, ``dead_letter_stuck``,
+``circuit`` and ``disabled``.
 
 Faust's own sensor (rebalances, commit latency, producer latency) is installed on the same
 registry by ``install_faust_sensors``; its names start with ``faust_`` and are in milliseconds.
@@ -60,6 +61,11 @@ WEBHOOK_OUTCOMES: Final[tuple[str, ...]] = (
 WEBHOOK_FAILURE_OUTCOMES: Final[tuple[str, ...]] = ("retriable", "failed", "gone", "refused")
 """The outcomes that count as failures in the failure-rate alert (deploy/prometheus/alerts.yml)."""
 RULE_RELOAD_OUTCOMES: Final[tuple[str, ...]] = ("ok", "invalid")
+WEBHOOK_PROCESSING_ERRORS: Final[tuple[str, ...]] = (
+    # monitor.deliver.observer.ProcessingError
+    "undecodable",  # a record on the alerts topic that is not an alert
+    "processing_failed",  # an alert the delivery code raised on: a bug, not the desk
+)
 
 CIRCUIT_CLOSED: Final = 0
 CIRCUIT_HALF_OPEN: Final = 1
@@ -239,6 +245,20 @@ class Metrics:
             ["subscriber"],
             registry=r,
         )
+        self.webhook_processing_errors = Counter(
+            "monitor_webhook_processing_errors",
+            "Alerts-topic records the delivery could not handle (each is dead-lettered), "
+            "by subscriber and reason.",
+            ["subscriber", "reason"],
+            registry=r,
+        )
+        self.webhook_dead_letters_stuck = Gauge(
+            "monitor_webhook_dead_letters_stuck",
+            "Dead letters Kafka refuses with an error that retrying does not fix (e.g. not "
+            "authorized): retried slowly, their alerts uncommitted, by subscriber.",
+            ["subscriber"],
+            registry=r,
+        )
         self.webhook_subscriber_disabled = Gauge(
             "monitor_webhook_subscriber_disabled",
             "1 when a subscriber was disabled (its endpoint answered 410 Gone).",
@@ -341,6 +361,20 @@ class Metrics:
     def dead_letter(self, subscriber: str) -> None:
         """An alert for ``subscriber`` was given up on and dead-lettered."""
         self.webhook_dead_lettered.labels(subscriber=subscriber).inc()
+
+    def processing_error(self, subscriber: str, reason: str) -> None:
+        """A record for ``subscriber`` could not be handled (see ``WEBHOOK_PROCESSING_ERRORS``)."""
+        self.webhook_processing_errors.labels(
+            subscriber=subscriber, reason=_fixed(reason, WEBHOOK_PROCESSING_ERRORS)
+        ).inc()
+
+    def dead_letter_stuck(self, subscriber: str, stuck: bool) -> None:
+        """One more (``stuck``) or one less dead letter of ``subscriber`` Kafka refuses for good."""
+        gauge = self.webhook_dead_letters_stuck.labels(subscriber=subscriber)
+        if stuck:
+            gauge.inc()
+        else:
+            gauge.dec()
 
     def circuit(self, subscriber: str, state: Any) -> None:
         """The breaker of ``subscriber`` is now ``state``: closed/half_open/open, 0/1/2, an enum."""

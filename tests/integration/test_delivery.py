@@ -6,13 +6,18 @@ Signatures are checked with the independent implementation in ``tests/deliver_su
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
+import httpx
+import msgspec
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client import CollectorRegistry
 
 from monitor.alert import Alert, encode_alert
 from monitor.deliver.deadletter import DeadLetter, decode_dead_letter
@@ -21,6 +26,7 @@ from monitor.deliver.receiver import Receiver, Reply
 from monitor.deliver.replay import replay
 from monitor.deliver.subscriptions import Subscriptions, parse_subscriptions
 from monitor.deliver.webhook import webhook_id
+from monitor.metrics import Metrics
 from monitor.settings import Settings
 from monitor.topics import ensure_topics
 from tests.deliver_support import SECRET, make_alert, spec_verify
@@ -291,7 +297,11 @@ async def test_410_with_two_workers_disables_each_loses_nothing_and_a_restart_as
     assert gone.requests and all(r.status == 410 for r in gone.requests)
     assert len(gone.requests) >= 2  # one 410 per worker at least: neither knew of the other's
 
-    letters = {letter.alert.alert_id: letter for letter in await _all_dead_letters(env)}
+    letters = {
+        letter.alert.alert_id: letter
+        for letter in await _all_dead_letters(env)
+        if letter.alert is not None
+    }
     assert {letter.reason for letter in letters.values()} <= {"gone", "disabled"}
     assert sum(letter.reason == "gone" for letter in letters.values()) >= 2
     committed = await _committed(env, "gone")
@@ -308,3 +318,130 @@ async def test_410_with_two_workers_disables_each_loses_nothing_and_a_restart_as
         async with Dispatcher(env.settings, subs, options=OPTIONS):
             await until(lambda: len(back.delivered) >= len(waiting), within=60)
     assert {r.payload()["data"]["alert_id"] for r in back.delivered} == waiting
+
+
+async def _committed_eventually(env: Env, subscriber: str, expected: dict[int, int]) -> None:
+    """Poll the group's committed offsets until they are ``expected`` (20 s at most)."""
+    deadline = time.monotonic() + 20
+    while (committed := await _committed(env, subscriber)) != expected:
+        assert time.monotonic() < deadline, f"committed {committed}, not {expected}"
+        await asyncio.sleep(0.1)
+
+
+async def _produce_raw(env: Env, partition: int, *values: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=env.settings.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        for value in values:
+            await producer.send_and_wait(env.settings.topic_alerts, value, partition=partition)
+    finally:
+        await producer.stop()
+
+
+DESK = "  - {id: desk, url: 'https://desk.example/hooks', secrets: [{env: DESK_SECRET}]}\n"
+
+
+async def test_an_alert_the_delivery_raises_on_is_dead_lettered_and_its_partition_goes_on(
+    env: Env,
+) -> None:
+    """An unexpected exception while delivering one alert (here the HTTP layer raises a plain
+    RuntimeError) no longer kills that record's task: the alert is dead-lettered as
+    ``processing_failed`` with the exception, its partition and offset, and the alert itself (so
+    a replay can deliver it once the bug is fixed), it is counted, and the alert after it on the
+    same partition is delivered and both offsets are committed. Before, the record stayed undone
+    and the partition committed nothing more for that subscriber."""
+    broken, after = make_alert(1), make_alert(2)
+    delivered: list[str] = []
+
+    def desk(request: httpx.Request) -> httpx.Response:
+        alert_id = json.loads(request.content)["data"]["alert_id"]
+        if alert_id == broken.alert_id:
+            raise RuntimeError("a bug in the delivery code")
+        delivered.append(alert_id)
+        return httpx.Response(200)
+
+    registry = CollectorRegistry()
+    subs = env.subscriptions("subscribers:\n" + DESK)
+    await _produce_to(env, 0, [broken, after])
+    async with Dispatcher(
+        env.settings,
+        subs,
+        options=OPTIONS,
+        observer=Metrics(registry),
+        transport=httpx.MockTransport(desk),
+    ):
+        [letter] = await env.dead_letters(1)
+        await until(lambda: delivered == [after.alert_id])
+        await _committed_eventually(env, "desk", {0: 2})
+    assert letter.reason == "processing_failed"
+    assert letter.last_error == "RuntimeError: a bug in the delivery code"
+    assert (letter.partition, letter.offset) == (0, 0)
+    assert letter.alert == broken and letter.raw is None
+    assert letter.webhook_id == webhook_id("desk", broken.alert_id)
+    labels = {"subscriber": "desk", "reason": "processing_failed"}
+    assert registry.get_sample_value("monitor_webhook_processing_errors_total", labels) == 1
+    dead = registry.get_sample_value("monitor_webhook_dead_lettered_total", {"subscriber": "desk"})
+    assert dead == 1
+
+
+async def test_a_record_that_is_not_an_alert_is_dead_lettered_with_its_bytes(env: Env) -> None:
+    """A record on the alerts topic that does not decode as an alert is dead-lettered for each
+    subscriber as ``undecodable``, with its raw bytes, partition and offset, and counted; the
+    alert after it is delivered and both are committed. A replay lists the letter as
+    unreplayable (exit code 1), it does not vanish. Before, it was skipped with a log line."""
+    good = make_alert(1)
+    garbage = b"\xff not an alert"
+    registry = CollectorRegistry()
+    async with Receiver([SECRET]) as receiver:
+        subs = env.subscriptions("subscribers:\n" + sub("desk", receiver))
+        await _produce_raw(env, 0, garbage)
+        await _produce_to(env, 0, [good])
+        async with Dispatcher(env.settings, subs, options=OPTIONS, observer=Metrics(registry)):
+            [letter] = await env.dead_letters(1)
+            await until(lambda: len(receiver.delivered) == 1)
+            await _committed_eventually(env, "desk", {0: 2})
+        report = await replay(env.settings, subs, "desk", None)
+    assert letter.reason == "undecodable"
+    assert letter.raw == garbage and letter.alert is None and letter.webhook_id is None
+    assert (letter.partition, letter.offset) == (0, 0)
+    assert letter.last_error is not None
+    labels = {"subscriber": "desk", "reason": "undecodable"}
+    assert registry.get_sample_value("monitor_webhook_processing_errors_total", labels) == 1
+    assert receiver.delivered[0].payload()["data"]["alert_id"] == good.alert_id
+    assert not report.ok and report.delivered == []
+    assert report.unreplayable == [
+        (f"{env.settings.topic_alerts} 0/0", "undecodable: not an alert")
+    ]
+
+
+async def test_a_dead_letter_too_large_for_its_topic_is_written_without_its_body(
+    env: Env, unique_name: str
+) -> None:
+    """When the dead-letter topic refuses a letter as too large (a topic with a small
+    ``max.message.bytes``, a real broker's answer), the letter is written again at once without
+    the alert, pointing at the alert's partition and offset on the alerts topic, and the offset
+    is committed: the partition is not stalled retrying what can never succeed. A replay reads
+    the alert back from the alerts topic and delivers it with its original webhook-id."""
+    settings = dataclasses.replace(env.settings, topic_webhook_dlq=f"{unique_name}.small-dlq")
+    await ensure_topics(
+        settings.kafka_bootstrap_servers,
+        {settings.topic_webhook_dlq: 2},
+        1,
+        configs={settings.topic_webhook_dlq: {"max.message.bytes": "3000"}},
+    )
+    big = msgspec.structs.replace(make_alert(1), article_title="x" * 4000)
+    async with Receiver([SECRET], script=[400]) as receiver:
+        subs = env.subscriptions("subscribers:\n" + sub("desk", receiver))
+        await _produce_to(env, 0, [big])
+        async with Dispatcher(settings, subs, options=OPTIONS):
+            [letter] = await Env(settings).dead_letters(1)
+            await _committed_eventually(env, "desk", {0: 1})
+        report = await replay(settings, subs, "desk", None)
+        assert report.ok, report.summary()
+    assert letter.reason == "rejected" and letter.body_dropped
+    assert letter.alert is None and letter.raw is None
+    assert (letter.partition, letter.offset) == (0, 0)
+    assert letter.webhook_id == webhook_id("desk", big.alert_id)
+    assert [r.status for r in receiver.requests] == [400, 200]
+    assert receiver.requests[1].webhook_id == letter.webhook_id
+    assert receiver.requests[1].payload()["data"]["alert_id"] == big.alert_id

@@ -14,7 +14,7 @@ from typing import Any
 
 from monitor.deliver.receiver import add_arguments as add_receiver_arguments
 from monitor.deliver.receiver import run as run_receiver
-from monitor.deliver.replay import replay
+from monitor.deliver.replay import REPLAY_DEADLINE, REPLAY_RETRY_SCHEDULE, replay
 from monitor.deliver.subscriptions import load_subscriptions
 from monitor.errors import ConfigError, SubscriptionsError
 from monitor.settings import Settings
@@ -28,6 +28,26 @@ def _since(raw: str) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+def _schedule(raw: str) -> tuple[float, ...]:
+    try:
+        delays = tuple(float(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not comma-separated seconds: {raw!r}") from exc
+    if not all(delay > 0 for delay in delays):
+        raise argparse.ArgumentTypeError(f"every delay must be positive: {raw!r}")
+    return delays
+
+
+def _seconds(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {raw!r}") from exc
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {raw!r}")
+    return value
+
+
 def add_commands(sub: Any) -> None:
     """Add ``webhooks replay`` and ``receiver`` to the ``monitor`` subparsers."""
     webhooks = sub.add_parser("webhooks", help="webhook delivery tools")
@@ -37,6 +57,20 @@ def add_commands(sub: Any) -> None:
     )
     replay_cmd.add_argument("--subscriber", required=True, help="subscriber id")
     replay_cmd.add_argument("--since", type=_since, help="ISO 8601; default: all dead letters")
+    replay_cmd.add_argument(
+        "--retry-schedule",
+        type=_schedule,
+        default=REPLAY_RETRY_SCHEDULE,
+        help="seconds between a letter's attempts, comma-separated; default: "
+        + ",".join(f"{d:g}" for d in REPLAY_RETRY_SCHEDULE),
+    )
+    replay_cmd.add_argument(
+        "--deadline",
+        type=_seconds,
+        default=REPLAY_DEADLINE,
+        help=f"give up what is not delivered after this many seconds; default: {REPLAY_DEADLINE:g}"
+        " (what fails stays in the dead-letter topic, listed; exit code 1)",
+    )
     replay_cmd.set_defaults(func=_cmd_replay)
 
     receiver = sub.add_parser(
@@ -58,7 +92,16 @@ def _cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
             sys.stderr.write(f"{error}\n")
         sys.stderr.write(f"monitor: {len(exc.errors)} error(s) in the subscriptions\n")
         return 1
-    report = asyncio.run(replay(settings, subscriptions, args.subscriber, args.since))
+    report = asyncio.run(
+        replay(
+            settings,
+            subscriptions,
+            args.subscriber,
+            args.since,
+            schedule=args.retry_schedule,
+            deadline=args.deadline,
+        )
+    )
     sys.stdout.write(report.summary() + "\n")
     return 0 if report.ok else 1
 

@@ -35,10 +35,19 @@ import httpx
 import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    BrokerNotAvailableError,
+    KafkaError,
+    KafkaTimeoutError,
+    KafkaUnavailableError,
+    MessageSizeTooLargeError,
+    ProducerClosed,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 
 from monitor.alert import Alert, decode_alert
-from monitor.deliver.attempts import Attempts, DeliveryResult
+from monitor.deliver.attempts import Attempts, DeliveryResult, sleep_or_halt
 from monitor.deliver.breaker import CircuitBreaker
 from monitor.deliver.deadletter import DeadLetter, DeadLetterReason, encode_dead_letter
 from monitor.deliver.destination import Resolver, resolve_host
@@ -46,7 +55,7 @@ from monitor.deliver.observer import DeliveryObserver, NoopObserver
 from monitor.deliver.offsets import OffsetTracker
 from monitor.deliver.retry import RetryPolicy
 from monitor.deliver.subscriptions import Subscription, Subscriptions
-from monitor.deliver.webhook import PreparedWebhook, WebhookSender, build_request
+from monitor.deliver.webhook import WebhookSender, build_request, webhook_id
 from monitor.errors import PublishError
 from monitor.settings import Settings
 
@@ -67,6 +76,9 @@ class DeliveryOptions:
     auto_offset_reset: str = "earliest"
     """Where a brand-new subscriber starts: ``earliest`` never loses what the topic retains."""
     dead_letter_retry: float = 1.0
+    """Seconds between tries of a dead letter while Kafka answers a transient error."""
+    dead_letter_stuck_retry: float = 30.0
+    """Seconds between tries of a dead letter Kafka refuses for good (e.g. not authorized)."""
 
 
 def group_id(settings: Settings, subscriber_id: str) -> str:
@@ -92,12 +104,48 @@ def dead_letter_reason(result: DeliveryResult, disabled: bool) -> DeadLetterReas
     return None  # pragma: no cover
 
 
-class DeadLetterSink:
-    """Writes dead letters to ``settings.topic_webhook_dlq``, retrying until acknowledged."""
+_SIZE_ERRORS = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
+# not flagged ``retriable`` by aiokafka, yet gone once the broker is back (a send to a broker
+# that is down ends in a KafkaTimeoutError), or once the dispatcher stops (ProducerClosed)
+_TRANSIENT_ERRORS = (
+    KafkaTimeoutError,
+    KafkaUnavailableError,
+    BrokerNotAvailableError,
+    ProducerClosed,
+)
 
-    def __init__(self, settings: Settings, *, retry_delay: float = 1.0) -> None:
+
+def transient(exc: KafkaError) -> bool:
+    """Whether writing again may succeed without anyone changing anything."""
+    return bool(exc.retriable) or isinstance(exc, _TRANSIENT_ERRORS)
+
+
+class DeadLetterSink:
+    """Writes dead letters to ``settings.topic_webhook_dlq``, retrying until acknowledged.
+
+    What Kafka answers decides how (docs/delivery.md, "When the dead-letter topic refuses"):
+
+    - a transient error (aiokafka's ``retriable``, a timeout): tried again every ``retry_delay`` s;
+    - *too large*: written at once again without the alert's body (``DeadLetter.without_body``),
+      which stays on the alerts topic at the letter's partition and offset;
+    - any other error (not authorized, an invalid topic): retrying alone does not fix it, an
+      operator does. The letter is *stuck*: an error log, ``observer.dead_letter_stuck`` while it
+      lasts, a try every ``stuck_retry`` s. Its alert is not done, so its partition commits no
+      further for this subscriber: nothing is lost, and a restart delivers it again.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        retry_delay: float = 1.0,
+        stuck_retry: float = 30.0,
+        observer: DeliveryObserver | None = None,
+    ) -> None:
         self._settings = settings
         self._retry_delay = retry_delay
+        self._stuck_retry = stuck_retry
+        self._observer: DeliveryObserver = observer or NoopObserver()
         self._producer = AIOKafkaProducer(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             client_id=f"{settings.app_id}-deliver-dlq",
@@ -116,24 +164,67 @@ class DeadLetterSink:
         await self._producer.stop()
 
     async def publish(self, letter: DeadLetter, halt: asyncio.Event) -> bool:
-        """True once Kafka acknowledged; False if ``halt`` was set while Kafka kept failing."""
-        while True:
-            try:
-                await self._producer.send_and_wait(
-                    self._settings.topic_webhook_dlq,
-                    encode_dead_letter(letter),
-                    key=letter.alert.story_id.encode(),
-                    headers=letter.headers(),
-                )
-            except KafkaError as exc:
-                log.warning("dead letter for %s not written yet: %r", letter.subscriber_id, exc)
-                if halt.is_set():
-                    return False
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._retry_delay):
-                        await halt.wait()
-                continue
-            return True
+        """True once Kafka acknowledged ``letter`` (or its body-less copy, when it refused the
+        size); False if ``halt`` was set while Kafka kept failing."""
+        stuck = False
+        try:
+            while True:
+                try:
+                    await self._producer.send_and_wait(
+                        self._settings.topic_webhook_dlq,
+                        encode_dead_letter(letter),
+                        key=letter.key(),
+                        headers=letter.headers(),
+                    )
+                except KafkaError as exc:
+                    if isinstance(exc, _SIZE_ERRORS) and not letter.body_dropped:
+                        log.error(
+                            "%s: dead letter %s refused as too large (%r): written without "
+                            "its body; the alert stays on %s partition %s offset %s",
+                            letter.subscriber_id,
+                            letter.webhook_id,
+                            exc,
+                            self._settings.topic_alerts,
+                            letter.partition,
+                            letter.offset,
+                        )
+                        letter = letter.without_body(f"body dropped: {type(exc).__name__}")
+                        continue
+                    if transient(exc):
+                        log.warning(
+                            "dead letter for %s not written yet: %r", letter.subscriber_id, exc
+                        )
+                        delay = self._retry_delay
+                    else:
+                        if not stuck:
+                            stuck = True
+                            self._observer.dead_letter_stuck(letter.subscriber_id, True)
+                            log.error(
+                                "%s: Kafka refuses the dead letter %s with %r, which retrying "
+                                "does not fix: the alert at %s partition %s offset %s stays "
+                                "uncommitted and is tried again every %g s",
+                                letter.subscriber_id,
+                                letter.webhook_id,
+                                exc,
+                                self._settings.topic_alerts,
+                                letter.partition,
+                                letter.offset,
+                                self._stuck_retry,
+                            )
+                        delay = self._stuck_retry
+                    if await sleep_or_halt(halt, delay):
+                        return False
+                    continue
+                if stuck:
+                    log.warning(
+                        "%s: dead letter %s written at last",
+                        letter.subscriber_id,
+                        letter.webhook_id,
+                    )
+                return True
+        finally:
+            if stuck:
+                self._observer.dead_letter_stuck(letter.subscriber_id, False)
 
 
 class _Revocations(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -292,18 +383,32 @@ class SubscriberDelivery:
             self._tracker.forget(tp)
 
     async def _handle(self, tp: TopicPartition, offset: int, value: bytes | None) -> None:
-        if await self._process(value):
+        try:
+            done = await self._process(tp, offset, value)
+        except Exception as exc:  # noqa: BLE001 - logged with its traceback, then dead-lettered
+            # a bug costs this alert, not the partition: without this the task died, the
+            # record stayed undone and the subscriber's partition committed nothing more
+            done = await self._processing_failed(tp, offset, value, exc)
+        if done:
             self._tracker.done(tp, offset)
         self._progress.set()
 
-    async def _process(self, value: bytes | None) -> bool:
+    async def _process(self, tp: TopicPartition, offset: int, value: bytes | None) -> bool:
         """Deliver one record; True when it is done (and may be committed)."""
         try:
             alert = decode_alert(value or b"")
         except msgspec.DecodeError as exc:
-            # not an alert: the alerts producer dead-letters its own bad output; skip it here
-            log.error("%s: undecodable record on the alerts topic: %s", self.subscription.id, exc)
-            return True
+            log.error(
+                "%s: record at %s offset %d is not an alert (%s): dead-lettered as undecodable",
+                self.subscription.id,
+                tp,
+                offset,
+                exc,
+            )
+            self._observer.processing_error(self.subscription.id, "undecodable")
+            return await self._publish(
+                self._letter(tp, offset, "undecodable", None, raw=value or b"", error=str(exc))
+            )
         if not self.subscription.accepts(alert):
             return True
         request = build_request(self.subscription, alert)
@@ -316,7 +421,44 @@ class SubscriberDelivery:
         reason = dead_letter_reason(result, self.disabled)
         if reason is None:
             return result.outcome != "halted"
-        return await self._dead_letter(request, alert, result, reason)
+        return await self._publish(self._letter(tp, offset, reason, alert, result=result))
+
+    async def _processing_failed(
+        self, tp: TopicPartition, offset: int, value: bytes | None, exc: Exception
+    ) -> bool:
+        """Dead-letter a record the delivery code raised on (``processing_failed``): the alert
+        if it decodes (a replay can deliver it once the bug is fixed), else its bytes."""
+        log.error(
+            "%s: delivering the record at %s offset %d raised: dead-lettered as processing_failed",
+            self.subscription.id,
+            tp,
+            offset,
+            exc_info=exc,
+        )
+        self._observer.processing_error(self.subscription.id, "processing_failed")
+        try:
+            alert: Alert | None = decode_alert(value or b"")
+        except msgspec.DecodeError:
+            alert = None
+        letter = self._letter(
+            tp,
+            offset,
+            "processing_failed",
+            alert,
+            raw=None if alert else value or b"",
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        try:
+            return await self._publish(letter)
+        except Exception:  # logged; the record stays undone, so nothing is lost
+            log.exception(
+                "%s: the record at %s offset %d could not be dead-lettered either: it stays "
+                "uncommitted (delivered again after a restart)",
+                self.subscription.id,
+                tp,
+                offset,
+            )
+            return False
 
     def _disable(self, result: DeliveryResult) -> None:
         if self.disabled:
@@ -333,26 +475,37 @@ class SubscriberDelivery:
         if self._on_disabled is not None:
             self._on_disabled(self.subscription.id)
 
-    async def _dead_letter(
+    def _letter(
         self,
-        request: PreparedWebhook,
-        alert: Alert,
-        result: DeliveryResult,
+        tp: TopicPartition,
+        offset: int,
         reason: DeadLetterReason,
-    ) -> bool:
-        letter = DeadLetter(
+        alert: Alert | None,
+        *,
+        result: DeliveryResult | None = None,
+        raw: bytes | None = None,
+        error: str | None = None,
+    ) -> DeadLetter:
+        last_error = error or (result.last_error if result is not None else None)
+        return DeadLetter(
             subscriber_id=self.subscription.id,
-            webhook_id=request.msg_id,
+            webhook_id=webhook_id(self.subscription.id, alert.alert_id) if alert else None,
             reason=reason,
-            attempts=result.attempts,
-            last_status=result.last_status,
-            last_error=result.last_error
+            attempts=result.attempts if result is not None else 0,
+            last_status=result.last_status if result is not None else None,
+            last_error=last_error
             or ("subscriber disabled (HTTP 410)" if reason == "disabled" else None),
-            first_attempt_at=result.first_attempt_at,
-            last_attempt_at=result.last_attempt_at,
+            first_attempt_at=result.first_attempt_at if result is not None else None,
+            last_attempt_at=result.last_attempt_at if result is not None else None,
             dead_lettered_at=datetime.now(UTC),
             alert=alert,
+            raw=raw,
+            partition=tp.partition,
+            offset=offset,
         )
+
+    async def _publish(self, letter: DeadLetter) -> bool:
+        """Write ``letter``; True once Kafka acknowledged it."""
         # a halt for a shutdown stops the Kafka retries; a halt for a 410 must not
         halt = self._stopping if self.disabled else self._halt
         if not await self._dead_letters.publish(letter, halt):
@@ -360,9 +513,9 @@ class SubscriberDelivery:
         log.warning(
             "%s: alert %s dead-lettered (%s after %d attempt(s): %s)",
             self.subscription.id,
-            alert.alert_id,
-            reason,
-            result.attempts,
+            letter.alert.alert_id if letter.alert is not None else f"at offset {letter.offset}",
+            letter.reason,
+            letter.attempts,
             letter.last_error,
         )
         self._observer.dead_letter(self.subscription.id)
@@ -421,7 +574,12 @@ class Dispatcher:
         self._sender = WebhookSender(
             self.settings, transport=self._transport, resolve=self._resolve
         )
-        self._sink = DeadLetterSink(self.settings, retry_delay=self.options.dead_letter_retry)
+        self._sink = DeadLetterSink(
+            self.settings,
+            retry_delay=self.options.dead_letter_retry,
+            stuck_retry=self.options.dead_letter_stuck_retry,
+            observer=self.observer,
+        )
         try:
             await self._sink.start()
             for subscription in self.subscriptions.enabled():

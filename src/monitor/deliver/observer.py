@@ -14,6 +14,9 @@ from monitor.deliver.breaker import CircuitState
 AttemptOutcome = Literal["delivered", "retriable", "failed", "gone", "refused"]
 """One HTTP attempt: 2xx; 5xx/429/network (will retry); other 4xx/3xx; 410; blocked by a guard."""
 
+ProcessingError = Literal["undecodable", "processing_failed"]
+"""A record on the alerts topic that is not an alert; an alert the delivery code raised on."""
+
 
 class DeliveryObserver(Protocol):
     """Hooks called by the dispatcher and the replay; each must be cheap and never raise."""
@@ -24,6 +27,12 @@ class DeliveryObserver(Protocol):
         """``seconds`` from the alert's ``created_at`` to the receiver's 2xx."""
 
     def dead_letter(self, subscriber: str) -> None: ...
+
+    def processing_error(self, subscriber: str, reason: ProcessingError) -> None:
+        """A record the delivery could not handle as an alert (it is then dead-lettered)."""
+
+    def dead_letter_stuck(self, subscriber: str, stuck: bool) -> None:
+        """One dead letter Kafka refuses for good (``stuck``), or no longer (``not stuck``)."""
 
     def circuit(self, subscriber: str, state: CircuitState) -> None: ...
 
@@ -40,6 +49,12 @@ class NoopObserver:
         pass
 
     def dead_letter(self, subscriber: str) -> None:
+        pass
+
+    def processing_error(self, subscriber: str, reason: ProcessingError) -> None:
+        pass
+
+    def dead_letter_stuck(self, subscriber: str, stuck: bool) -> None:
         pass
 
     def circuit(self, subscriber: str, state: CircuitState) -> None:
