@@ -81,6 +81,13 @@ class Env:
             await admin.close()
         return sum(meta.offset for meta in offsets.values() if meta.offset > 0)
 
+    async def committed_eventually(self, subscriber: str, total: int) -> None:
+        """Poll until ``committed(subscriber)`` is ``total`` (20 s at most)."""
+        deadline = time.monotonic() + 20
+        while (committed := await self.committed(subscriber)) != total:
+            assert time.monotonic() < deadline, f"{subscriber}: committed {committed}, not {total}"
+            await asyncio.sleep(0.1)
+
     def subscriptions(self, body: str) -> Subscriptions:
         return parse_subscriptions(body, "test.yaml", {"DESK_SECRET": SECRET})
 
@@ -126,6 +133,9 @@ OPTIONS = DeliveryOptions(breaker_threshold=50, poll_timeout=0.2)
 
 
 async def test_signed_filtered_retried_with_one_webhook_id(env: Env) -> None:
+    """Each subscriber gets the alerts its filters accept, signed per Standard Webhooks; a desk
+    answering 500 three times gets the same alert again with one webhook-id, and no request more
+    than those once every record is committed."""
     high, low = make_alert(1, severity="high"), make_alert(2, severity="low")
     async with (
         Receiver([SECRET], script=[500, 500, 500, 200]) as picky,
@@ -139,7 +149,10 @@ async def test_signed_filtered_retried_with_one_webhook_id(env: Env) -> None:
         await env.produce(high, low)
         async with Dispatcher(env.settings, subs, options=OPTIONS):
             await until(lambda: len(picky.delivered) == 1 and len(everything.delivered) == 2)
-            await asyncio.sleep(0.3)  # nothing more arrives
+            # both records committed for both: each is done (delivered or filtered out), and
+            # nothing can be sent for a done record, so what follows counts every request
+            await env.committed_eventually("picky", 2)
+            await env.committed_eventually("everything", 2)
         assert len(picky.requests) == 4
         assert {r.webhook_id for r in picky.requests} == {webhook_id("picky", high.alert_id)}
         assert [r.status for r in picky.requests] == [500, 500, 500, 200]
@@ -171,6 +184,9 @@ async def test_retry_after_is_honoured(env: Env) -> None:
 
 
 async def test_400_dead_lettered_410_disables_and_replay_redrives(env: Env) -> None:
+    """A 400 is dead-lettered as rejected without a retry; a 410 disables the subscriber (dead
+    letter gone), which then starts nothing written after it; a replay delivers the rejected
+    alert again with its original webhook-id."""
     alert = make_alert(1)
     async with (
         Receiver([SECRET], script=[400]) as rejecting,
@@ -183,7 +199,10 @@ async def test_400_dead_lettered_410_disables_and_replay_redrives(env: Env) -> N
             await until(lambda: dispatcher.disabled == {"gone"})
             await env.produce(make_alert(2))
             await until(lambda: len(rejecting.delivered) == 1)
-            await asyncio.sleep(0.3)
+            await env.committed_eventually("rejecting", 2)  # both done: no more requests
+        # stopped: whatever had been started was drained and committed, so had the disabled
+        # subscriber started the alert written after its 410, its offset would be committed
+        assert await env.committed("gone") == 1
         assert [r.status for r in rejecting.requests] == [400, 200]  # 400 was not retried
         assert [r.status for r in gone.requests] == [410]  # disabled: nothing more
         by_subscriber = {letter.subscriber_id: letter for letter in letters}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from monitor import topics as topics_module
 from monitor.errors import ConfigError
 from monitor.settings import Settings
 from monitor.topics import ensure_topics, topic_plan
@@ -28,5 +29,20 @@ async def test_unreachable_kafka_names_the_bootstrap_setting() -> None:
         await ensure_topics(bootstrap, {"articles": 1}, replication=1, request_timeout=5)
 
 
-async def test_nothing_to_ensure_needs_no_broker() -> None:
+class AdminClientCreatedError(Exception):
+    pass
+
+
+def _no_admin_client(**config: object) -> None:
+    raise AdminClientCreatedError(config["bootstrap_servers"])
+
+
+async def test_nothing_to_ensure_needs_no_broker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no topics to ensure, no admin client is even created (so no broker is needed);
+    with one, it is: the stand-in that would show a connection attempt is in place."""
+    monkeypatch.setattr(topics_module, "AIOKafkaAdminClient", _no_admin_client)
+
     await ensure_topics("127.0.0.1:1", {}, replication=1)
+
+    with pytest.raises(AdminClientCreatedError, match=r"127\.0\.0\.1:1"):
+        await ensure_topics("127.0.0.1:1", {"articles": 1}, replication=1)
