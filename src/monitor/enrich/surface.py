@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, le
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import ahocorasick_rs
@@ -60,6 +61,9 @@ def case_of(form: str) -> int:
 
 
 def _all_caps(surface: str) -> bool:
+    """Every letter of ``surface`` is a capital."""
+    if surface.isascii():  # the ASCII letters are a-z and A-Z: no a-z, then
+        return surface.upper() == surface
     return all(not c.isalpha() or c.isupper() for c in surface)
 
 
@@ -187,6 +191,9 @@ def _resolve(candidates: list[Hit[Any]]) -> list[Hit[Any]]:
     # leftmost, then longest: by end descending, then (stable) by start, with C-level keys
     candidates.sort(key=_END, reverse=True)
     candidates.sort(key=_START)
+    # most hits overlap none: then every one is kept (checked in C, pair by pair)
+    if all(map(le, map(_END, candidates), map(_START, islice(candidates, 1, None)))):
+        return candidates
     out: list[Hit[Any]] = []
     reach = -1
     for hit in candidates:

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+import monitor.enrich.surface as surface_module
 from monitor.alert import Entities
 from monitor.enrich import Enricher
+from monitor.enrich.surface import Hit
 from monitor.text import analyse
 
 
@@ -68,3 +72,30 @@ def test_spans_count_characters(enricher: Enricher, lang: str, text: str, surfac
     (mention,) = country.mentions
     assert mention.surface == surface
     assert text[mention.span.start : mention.span.end] == surface
+
+
+def test_capitals_check_and_overlap_resolution_match_their_plain_reading() -> None:
+    """The capitals check (ASCII through ``str.upper``) and the leftmost-longest resolution
+    (sorted by C-level keys, kept whole when nothing overlaps) give what the plain per-character
+    and per-hit readings give, on random surfaces and random sets of hits."""
+    rng = random.Random(5)
+    alphabet = ["A", "b", "Z", "é", "É", "ß", "Ж", "ж", "1", "-", " ", "ǅ", "中", "ª"]
+    for _ in range(5000):
+        surface = "".join(
+            rng.choices(alphabet[: rng.choice([6, len(alphabet)])], k=rng.randint(0, 6))
+        )
+        surface = surface if rng.random() < 0.5 else surface.encode("ascii", "ignore").decode()
+        expected = all(not c.isalpha() or c.isupper() for c in surface)
+        assert surface_module._all_caps(surface) is expected, repr(surface)
+    for _ in range(3000):
+        hits = []
+        for _ in range(rng.randint(0, 8)):
+            start = rng.randint(0, 30)
+            hits.append(Hit(start, start + rng.randint(1, 6), rng.randint(0, 3)))
+        ordered = sorted(hits, key=lambda h: (h.start, h.start - h.end))
+        expected_hits, reach = [], -1
+        for hit in ordered:
+            if hit.start >= reach:
+                expected_hits.append(hit)
+                reach = hit.end
+        assert surface_module._resolve(list(hits)) == expected_hits, hits
