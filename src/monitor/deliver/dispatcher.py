@@ -5,7 +5,10 @@ topic (group ``<app_id>-deliver-<subscriber_id>``, no auto-commit), its own task
 request slots, so a slow or dead desk never delays another. A record is *done* when the filter
 rejects it, when it is delivered, or when its dead letter is acknowledged by Kafka; per partition
 only the offset below which every record is done is committed (``OffsetTracker``). A crash at any
-moment therefore re-delivers (with the same ``webhook-id``) and never loses.
+moment therefore re-delivers (with the same ``webhook-id``) and never loses. A record that is not
+an alert, or that the delivery code raises on, is dead-lettered too (``undecodable``,
+``processing_failed``): one bad record never holds up its partition, and none is skipped in
+silence (docs/delivery.md, "When something other than the desk fails").
 
 Several workers share each subscriber's group, every one with its own ``SubscriberDelivery``. A
 subscriber disabled by an HTTP 410 is disabled in the worker that got the 410, in memory, not in
