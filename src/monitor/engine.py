@@ -109,8 +109,11 @@ class _CompiledClause:
     clause: Clause
     all: tuple[int, ...]
     any: tuple[int, ...]
+    # none-of groups by scope: the article, the lead, the sentences of the chosen hits
     none: tuple[int, ...]
     lead: bool
+    none_lead: tuple[int, ...]
+    none_sentence: tuple[int, ...]
     # groups one of which must hit in a figure's sentence (``facts.figure_sentence_with``)
     figure_groups: tuple[int, ...]
 
@@ -120,8 +123,9 @@ class _CompiledRule:
     rule: Rule
     clauses: tuple[_CompiledClause, ...]
     ignore: frozenset[int]
-    # (groups, min distinct terms) per veto: seen on every hit, ignored sentences included
-    vetoes: tuple[tuple[frozenset[int], int], ...]
+    # (groups, min distinct terms, lead only) per veto: seen on every hit (of the lead, for a
+    # lead veto), ignored sentences included
+    vetoes: tuple[tuple[frozenset[int], int, bool], ...]
     # per clause (all-of group bits, any-of group bits, min_hits): a necessary condition on the
     # groups a rule's hits fall in, checked before any per-group work (see ``RuleSet.candidates``)
     gates: tuple[tuple[int, int, int], ...]
@@ -418,23 +422,30 @@ class RuleSet:
         by_group: dict[int, list[_Hit]] = {}
         for hit in hits:
             by_group.setdefault(terms[hit[2]].group, []).append(hit)
-        for groups, min_hits in compiled.vetoes:
+        end = -1  # where the lead ends, once something asks
+        for groups, min_hits, in_lead in compiled.vetoes:
             if not groups.isdisjoint(by_group):
-                texts = {terms[h[2]].text for g in groups for h in by_group.get(g, ())}
+                if in_lead and end < 0:
+                    end = lead_end(doc, compiled.rule.lead_sentences)
+                texts = {
+                    terms[h[2]].text
+                    for g in groups
+                    for h in by_group.get(g, ())
+                    if not in_lead or h[0] < end
+                }
                 if len(texts) >= min_hits:
                     return None
         if compiled.ignore and not compiled.ignore.isdisjoint(by_group):
             by_group = _drop_ignored_sentences(by_group, compiled.ignore, doc)
         lead: dict[int, list[_Hit]] | None = None
         for clause in compiled.clauses:
-            view = by_group
-            if clause.lead:
-                if lead is None:
+            if lead is None and (clause.lead or clause.none_lead):
+                if end < 0:
                     end = lead_end(doc, compiled.rule.lead_sentences)
-                    lead = {g: [h for h in hs if h[0] < end] for g, hs in by_group.items()}
-                    lead = {g: hs for g, hs in lead.items() if hs}
-                view = lead
-            chosen = _clause_hits(clause, view, by_group, doc, terms)
+                lead = {g: [h for h in hs if h[0] < end] for g, hs in by_group.items()}
+                lead = {g: hs for g, hs in lead.items() if hs}
+            view = lead if clause.lead and lead is not None else by_group
+            chosen = _clause_hits(clause, view, by_group, lead, doc, terms)
             if chosen is None:
                 continue
             if clause.clause.facts is not None and not _facts_hold(
@@ -513,13 +524,15 @@ def _compile_rule(rule: Rule, names: dict[str, int]) -> _CompiledRule:
             ids(c.any),
             ids(c.none),
             c.within == "lead",
+            ids(c.none_lead),
+            ids(c.none_sentence),
             ids(c.facts.figure_sentence_with) if c.facts is not None else (),
         )
         for c in rule.clauses
     )
     gates = tuple((bits(c.all), bits(c.any), c.min_hits) for c in rule.clauses)
     ignore = frozenset(ids(rule.ignore_sentences_with))
-    vetoes = tuple((frozenset(ids(v.any)), v.min_hits) for v in rule.vetoes)
+    vetoes = tuple((frozenset(ids(v.any)), v.min_hits, v.within == "lead") for v in rule.vetoes)
     return _CompiledRule(rule, clauses, ignore, vetoes, gates, len(rule.groups))
 
 
@@ -715,11 +728,14 @@ def _clause_hits(
     clause: _CompiledClause,
     by_group: dict[int, list[_Hit]],
     article: dict[int, list[_Hit]],
+    lead: dict[int, list[_Hit]] | None,
     doc: Document,
     terms: list[_TermRef],
 ) -> list[_Hit] | None:
     """The hits that make ``clause`` hold, or None. ``by_group`` are the hits its all/any groups
-    may use (the lead's, for ``in: lead``), ``article`` those its none-of groups see."""
+    may use (the lead's, for ``in: lead``); its none-of groups see ``article`` (the hits left
+    after ignored sentences), ``lead`` (the same, in the lead; computed when the clause has
+    lead-scoped none-of groups or ``in: lead``), or the sentences of the chosen hits in it."""
     for group in clause.all:
         if group not in by_group:
             return None
@@ -729,6 +745,10 @@ def _clause_hits(
     for group in clause.none:
         if group in article:
             return None
+    if lead is not None:
+        for group in clause.none_lead:
+            if group in lead:
+                return None
     groups = (*clause.all, *present_any)
     near = clause.clause.near
     if near is None:
@@ -743,7 +763,22 @@ def _clause_hits(
         clause.clause.min_hits
     ):
         return None
+    if clause.none_sentence and _shares_a_sentence(chosen, clause.none_sentence, article, doc):
+        return None
     return chosen
+
+
+def _shares_a_sentence(
+    chosen: list[_Hit], groups: tuple[int, ...], article: dict[int, list[_Hit]], doc: Document
+) -> bool:
+    """Whether a hit of ``groups`` stands in a sentence that holds one of the ``chosen`` hits
+    (a sentence-scoped none-of: the evidence itself says "its own border", the background
+    may)."""
+    excluded = [h for g in groups for h in article.get(g, ())]
+    if not excluded:
+        return False
+    where = {doc.sentence_index(h[0]) for h in chosen}
+    return any(doc.sentence_index(h[0]) in where for h in excluded)
 
 
 def _near(

@@ -1,8 +1,9 @@
 """A rule as the engine sees it: typed, immutable, built by ``monitor.ruleset`` from a YAML file.
 
 A rule has named term *groups* (phrases per language), *clauses* that combine groups (the rule
-fires when any clause holds, like EMM's ``combinations``), sentence-scoped exclusions, fact
-conditions on enrichment, a severity policy, and its own examples (``tests``).
+fires when any clause holds, like EMM's ``combinations``), exclusions scoped to the article, the
+lead or the clause's own sentences (EMM's ``NOT`` groups, Sigma's ``and not``), fact conditions
+on enrichment, a severity policy, and its own examples (``tests``).
 
 Term syntax, one phrase per string, always matched on folded text (case and diacritics ignored):
 
@@ -25,6 +26,9 @@ FIGURE_KINDS = ("deaths", "injured", "arrests", "troops", "vehicles")
 COMMON = "common"  # the language key of terms that are the same in every language (CSTO, NATO)
 
 TermKind = Literal["exact", "prefix", "lemma"]
+# where an exclusion looks: the whole article, the lead (title and first sentences), or the
+# sentences that hold a clause's chosen hits (its evidence)
+Scope = Literal["article", "lead", "sentence"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +84,26 @@ class Clause:
     name: str
     all: tuple[str, ...] = ()
     any: tuple[str, ...] = ()
+    # none-of groups, by scope: a hit anywhere in the article (``none``), in the lead
+    # (``none_lead``), or in a sentence holding one of the clause's chosen hits
+    # (``none_sentence``); all three see the hits left after ``ignore_sentences_with``
     none: tuple[str, ...] = ()
     min_hits: int = 1
     near: int | Literal["sentence"] | None = None
     facts: FactCondition | None = None
     # "lead": the all/any groups only count their hits in the title and the lead sentences
     within: Literal["article", "lead"] = "article"
+    none_lead: tuple[str, ...] = ()
+    none_sentence: tuple[str, ...] = ()
+
+    def excluded(self) -> dict[Scope, tuple[str, ...]]:
+        """The none-of groups of each scope that has some."""
+        scoped: dict[Scope, tuple[str, ...]] = {
+            "article": self.none,
+            "lead": self.none_lead,
+            "sentence": self.none_sentence,
+        }
+        return {scope: groups for scope, groups in scoped.items() if groups}
 
     def describe(self) -> str:
         """Human readable, for the alert: ``name: all(a, b) any(c) near sentence; facts ...``."""
@@ -96,6 +114,10 @@ class Clause:
             parts.append(f"any({', '.join(self.any)})")
         if self.none:
             parts.append(f"none({', '.join(self.none)})")
+        if self.none_lead:
+            parts.append(f"none in the lead({', '.join(self.none_lead)})")
+        if self.none_sentence:
+            parts.append(f"none in its sentences({', '.join(self.none_sentence)})")
         if self.min_hits > 1:
             parts.append(f"min_hits {self.min_hits}")
         if self.near == "sentence":
@@ -113,10 +135,12 @@ class Clause:
 @dataclass(frozen=True, slots=True)
 class Veto:
     """The rule does not fire when at least ``min_hits`` distinct terms of ``any`` hit anywhere
-    in the article, in sentences ``ignore_sentences_with`` removed too."""
+    in the article (``within="lead"``: in its lead), in sentences ``ignore_sentences_with``
+    removed too."""
 
     any: tuple[str, ...]
     min_hits: int = 1
+    within: Literal["article", "lead"] = "article"
 
 
 DEFAULT_LEAD_SENTENCES = 3

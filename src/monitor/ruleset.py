@@ -185,6 +185,10 @@ def _parse(file: Path, errors: list[RuleError]) -> _File | None:
         for err in schema_errors:
             where = list(err.absolute_path)
             prefix = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in where)
+            # a bad key (a scope of `none`, a language of a group) is reported at its own line,
+            # not at the first key of its mapping
+            if "propertyNames" in err.schema_path and isinstance(err.instance, str):
+                where.append(err.instance)
             item.add(where, f"${prefix}: {err.message}")
         if schema_errors:
             errors.extend(item.errors)
@@ -298,17 +302,19 @@ def _check(item: _File) -> None:
     for v, veto in enumerate(data.get("veto", ())):
         refer(["veto", v, "any"], veto["any"])
     for c, clause in enumerate(data["match"]):
-        for key in ("all", "any", "none"):
+        for key in ("all", "any"):
             refer(["match", c, key], clause.get(key, ()))
         refer(
             ["match", c, "facts", "figure_sentence_with"],
             clause.get("facts", {}).get("figure_sentence_with", ()),
         )
-        both = set(clause.get("none", ())) & (
-            set(clause.get("all", ())) | set(clause.get("any", ()))
-        )
-        for name in sorted(both):
-            item.add(["match", c, "none"], f"group {name!r} is both required and excluded")
+        required = set(clause.get("all", ())) | set(clause.get("any", ()))
+        for where, names in _exclusions(clause.get("none", ())):
+            refer(["match", c, "none", *where], names)
+            for name in sorted(set(names) & required):
+                item.add(
+                    ["match", c, "none", *where], f"group {name!r} is both required and excluded"
+                )
     for name, group in groups.items():
         if name not in used:
             item.add(["terms", name], f"group {name!r} is not used by any clause")
@@ -329,6 +335,16 @@ def _check(item: _File) -> None:
                     ["tests", kind, i, "lang"],
                     f"language {example['lang']!r} is not in the rule's languages",
                 )
+
+
+def _exclusions(
+    none: Sequence[str] | Mapping[str, Sequence[str]],
+) -> list[tuple[list[str], Sequence[str]]]:
+    """A clause's ``none`` as (path below ``none``, groups) per scope: a list is the article's
+    (as before scopes), a mapping has a list per scope (``article``, ``lead``, ``sentence``)."""
+    if isinstance(none, Mapping):
+        return [([scope], names) for scope, names in none.items()]
+    return [([], none)]
 
 
 def _split(term: str, group_lemma: bool) -> tuple[TermKind, str]:
@@ -435,12 +451,16 @@ def _build(item: _File, forms: Mapping[tuple[str, str], frozenset[str]]) -> Rule
     clauses = []
     for c, raw in enumerate(data["match"]):
         facts = raw.get("facts")
+        none = raw.get("none", ())
+        scoped = none if isinstance(none, Mapping) else {"article": none}
         clauses.append(
             Clause(
                 name=raw.get("name", f"clause {c + 1}" if len(data["match"]) > 1 else ""),
                 all=tuple(raw.get("all", ())),
                 any=tuple(raw.get("any", ())),
-                none=tuple(raw.get("none", ())),
+                none=tuple(scoped.get("article", ())),
+                none_lead=tuple(scoped.get("lead", ())),
+                none_sentence=tuple(scoped.get("sentence", ())),
                 min_hits=raw.get("min_hits", 1),
                 near=raw.get("near"),
                 facts=None
@@ -473,7 +493,10 @@ def _build(item: _File, forms: Mapping[tuple[str, str], frozenset[str]]) -> Rule
         languages=tuple(data["languages"]),
         event_code=data.get("event_code"),
         ignore_sentences_with=tuple(data.get("ignore_sentences_with", ())),
-        vetoes=tuple(Veto(tuple(v["any"]), v.get("min_hits", 1)) for v in data.get("veto", ())),
+        vetoes=tuple(
+            Veto(tuple(v["any"]), v.get("min_hits", 1), v.get("in", "article"))
+            for v in data.get("veto", ())
+        ),
         lead_sentences=data.get("lead_sentences", DEFAULT_LEAD_SENTENCES),
         should_match=tuple(
             _example(e, item.example_lines["match", i])

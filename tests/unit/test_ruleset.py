@@ -166,6 +166,8 @@ def _documents() -> list[tuple[str, object]]:
         "additionalProperties": {**rule, "colour": "red"},
         "minItems": {**rule, "match": []},
         "foreign_actor": {**rule, "match": [{**clause, "facts": {"foreign_actor": "lead"}}]},
+        "propertyNames": {**rule, "match": [{**clause, "none": {"title": clause["all"][:1]}}]},
+        "veto-in": {**rule, "veto": [{"any": clause["all"][:1], "in": "sentence"}]},
         "dependentRequired": {
             **rule,
             "match": [{**clause, "facts": {"figure_sentence_with": [clause["all"][0]]}}],
@@ -281,3 +283,94 @@ def test_check_rejects_an_unknown_foreign_actor_value_at_its_line(tmp_path: Path
         (tmp_path / "rule.yaml").write_text(FOREIGN_ACTOR.replace("VALUE", value), encoding="utf-8")
         found = [f"{e.line}: {e.message}" for e in check(tmp_path, cache_dir=None)]
         assert len(found) == 1 and found[0].startswith("9: $.match[0].facts.foreign_actor:"), found
+
+
+SCOPED_NONE = """\
+id: rule
+title: test rule
+severity: {base: low}
+languages: [en]
+terms:
+  a: {en: [troops]}
+  b: {en: [exercise]}
+  c: {en: [years ago]}
+veto:
+  - any: [c]
+    in: VETO_SCOPE
+match:
+  - all: [a]
+    none:
+      article: [b]
+      NONE_SCOPE: [c]
+  - all: [a]
+    none: [b]
+"""
+
+
+NONE_IN = "is not one of ['article', 'lead', 'sentence']"
+VETO_IN = "is not one of ['article', 'lead']"
+
+
+@pytest.mark.parametrize(
+    ("veto_scope", "none_scope", "expected"),
+    [
+        pytest.param(
+            "lead",
+            "paragraph",
+            [f"16: $.match[0].none: 'paragraph' {NONE_IN}"],
+            id="bad-none-scope-at-its-key",
+        ),
+        pytest.param(
+            "sentence",
+            "lead",
+            [f"11: $.veto[0].in: 'sentence' {VETO_IN}"],
+            id="veto-has-no-sentence-scope",
+        ),
+        pytest.param(
+            "paragraph",
+            "title",
+            [f"11: $.veto[0].in: 'paragraph' {VETO_IN}", f"16: $.match[0].none: 'title' {NONE_IN}"],
+            id="both-bad",
+        ),
+        pytest.param("lead", "sentence", [], id="valid"),
+    ],
+)
+def test_check_reports_a_bad_exclusion_scope_at_its_line(
+    tmp_path: Path, veto_scope: str, none_scope: str, expected: list[str]
+) -> None:
+    """A scope of `none` other than article, lead or sentence is reported at the line of the
+    bad key (not the mapping's first one), a veto `in` other than article or lead at its own."""
+    text = SCOPED_NONE.replace("VETO_SCOPE", veto_scope).replace("NONE_SCOPE", none_scope)
+    (tmp_path / "rule.yaml").write_text(text, encoding="utf-8")
+    assert [f"{e.line}: {e.message}" for e in check(tmp_path, cache_dir=None)] == expected
+
+
+def test_check_reports_scoped_none_groups_at_their_scope(tmp_path: Path) -> None:
+    """An unknown group, and a group both required and excluded, under a scope of `none` are
+    reported at that scope's line."""
+    text = SCOPED_NONE.replace("VETO_SCOPE", "lead").replace(
+        "NONE_SCOPE: [c]", "sentence: [c, a, zz]"
+    )
+    (tmp_path / "rule.yaml").write_text(text, encoding="utf-8")
+    assert [f"{e.line}: {e.message}" for e in check(tmp_path, cache_dir=None)] == [
+        "16: unknown group 'zz'",
+        "16: group 'a' is both required and excluded",
+    ]
+
+
+@pytest.mark.parametrize("scope", ["article", "lead", "sentence"])
+def test_scoped_exclusions_load_into_the_model(tmp_path: Path, scope: str) -> None:
+    """Each scope of `none` lands in its own field, a plain list stays the article's, and a
+    veto's `in` (default article) reaches the model."""
+    text = SCOPED_NONE.replace("VETO_SCOPE", "lead").replace("NONE_SCOPE: [c]", f"{scope}: [c]")
+    text = text.replace("article: [b]\n", "") if scope == "article" else text
+    (tmp_path / "rule.yaml").write_text(text, encoding="utf-8")
+    rule = load_ruleset(tmp_path, cache_dir=None).rules[0]
+    first, listed = rule.clauses[0], rule.clauses[1]
+    scoped = {"article": first.none, "lead": first.none_lead, "sentence": first.none_sentence}
+    assert scoped[scope] == ("c",)
+    assert first.excluded() == (
+        {"article": ("c",)} if scope == "article" else {"article": ("b",), scope: ("c",)}
+    )
+    assert (listed.none, listed.none_lead, listed.none_sentence) == (("b",), (), ())
+    assert [v.within for v in rule.vetoes] == ["lead"]
