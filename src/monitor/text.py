@@ -90,14 +90,31 @@ def _byte_fold(codec: str) -> _ByteFold:
     return _ByteFold(codec, bytes(table), tuple(unfoldable))
 
 
-_BYTE_FOLDS = tuple(map(_byte_fold, ("latin-1", "cp1252", "cp1251", "cp1250")))
+_LATIN1_FOLD = _byte_fold("latin-1")
+_CODE_PAGE_FOLDS = tuple(map(_byte_fold, ("cp1252", "cp1251", "cp1250")))
+# Below this length a failed encoding (an exception, ~2 us) costs more than the per-character
+# fold: short non-Latin-1 text (a name, a lemma) is folded character by character.
+_SHORT_FOLD = 64
 
 
 def fold(text: str) -> str:
     """Lower-case, NFKC and diacritics-free, with exactly one output character per input one."""
     if text.isascii():
         return text.lower()
-    for codec, table, unfoldable in _BYTE_FOLDS:
+    try:
+        latin1 = text.encode("latin-1")
+    except UnicodeEncodeError:
+        if len(text) < _SHORT_FOLD:
+            return _fold_per_character(text)
+        return _fold_code_page(text)
+    if any(byte in latin1 for byte in _LATIN1_FOLD.unfoldable):
+        return _fold_per_character(text)
+    return latin1.translate(_LATIN1_FOLD.table).decode("latin-1")
+
+
+def _fold_code_page(text: str) -> str:
+    """``fold`` of text beyond Latin-1, through the first code page that holds it."""
+    for codec, table, unfoldable in _CODE_PAGE_FOLDS:
         try:
             encoded = text.encode(codec)
         except UnicodeEncodeError:
