@@ -25,7 +25,7 @@ import msgspec
 
 from monitor.alert import Entities, Figure, LanguageInfo, PersonStatus
 from monitor.article import Article
-from monitor.enrich.countries import CountryFinder
+from monitor.enrich.countries import CountryFinder, CountryForm
 from monitor.enrich.figures import FigureFinder
 from monitor.enrich.language import LanguageDetector
 from monitor.enrich.organisations import OrganisationFinder
@@ -62,8 +62,11 @@ class Enrichment(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def country_mentions(self) -> tuple[tuple[str, int], ...]:
         """(code, start offset) of every country mention, in text order: lets the engine ask
-        which countries a sentence names (``foreign_actor: sentence``)."""
-        placed = [(m.span.start, c.code) for c in self.entities.countries for m in c.mentions]
+        which countries a sentence names (``foreign_actor: sentence``); a country with no role
+        (only a place names it, ``countries``) is not named as an actor."""
+        placed = [
+            (m.span.start, c.code) for c in self.entities.countries if c.roles for m in c.mentions
+        ]
         return tuple((code, start) for start, code in sorted(placed))
 
     @property
@@ -83,7 +86,7 @@ class Enrichment(msgspec.Struct, frozen=True, kw_only=True):
 class Scanned(NamedTuple):
     """The hits of every enricher's surface forms in one document (``Enricher.scan``)."""
 
-    countries: list[Hit[str]]
+    countries: list[Hit[CountryForm]]
     organisations: list[Hit[tuple[str, bool]]]
     roles: list[Hit[str]]
     statuses: list[Hit[PersonStatus]]

@@ -1,8 +1,13 @@
-"""Countries: ISO 3166-1 alpha-2 codes from names, adjectives and demonyms, with roles.
+"""Countries: ISO 3166-1 alpha-2 codes from names, adjectives, demonyms and places, with roles.
 
 Names come from CLDR (Babel's ``Locale(lang).territories``) for every supported language;
 adjectives, demonyms and other names come from ``data/countries.yaml`` (CLDR has none). For
 Russian and Polish, names become stems so case endings match (*Казахстана*, *Rosji*).
+
+Places name their country too (*Mogadishu*, *Goma*, *Nordirak*, *Донецк*): the exemplar cities
+of CLDR's time zones (capitals and large cities, translated in every language; Babel's
+``get_timezone_location``) and the cities and regions of ``data/places.yaml``. A place mention
+is found in the same scan as the names and is a mention of its country, as a name is.
 
 Roles, so a rule can ask "who did what where":
 
@@ -12,29 +17,36 @@ Roles, so a rule can ask "who did what where":
   locative (*Chad flies troops into the Central African Republic ... Chadian soldiers*: the
   Central African Republic), then to the earliest mention. The place an event
   happens is named often and after "in"; the countries acting on it are named less, and mostly
-  as adjectives (*Russische troepen*).
-- ``actor``: every other country mentioned, and the location too when one of its mentions sits
+  as adjectives (*Russische troepen*). A place counts as its country's name does: it says where
+  as strongly (*in Mogadishu*), and the country acting is named by its adjective or name.
+- ``actor``: every other country named, and the location too when one of its mentions sits
   next to an actor cue (*troops*, *president*, *stuurde*...): the location's own forces act too.
+  A country only a place names (*fled to Nairobi*) is an actor only when one of those mentions
+  sits next to an actor cue (*Moscow sent*, a capital for its government); otherwise it has no
+  role, and ``Enrichment.country_mentions`` leaves it out: a place is where, not who.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import babel
+import babel.core
+import babel.dates
 import pycountry
 
 from monitor.alert import Country, Mention, Span
 from monitor.enrich import data
 from monitor.enrich.surface import Hit, SurfaceMatcher, WordSet
 from monitor.errors import ConfigError
-from monitor.text import Document
+from monitor.text import Document, fold
 
 DATA_FILE = "countries.yaml"
+PLACES_FILE = "places.yaml"
 LEAD_SENTENCES = 2
 LOCATIVE_BONUS = 2.0
 LEAD_BONUS = 1.0
@@ -49,11 +61,16 @@ class CountryHit(NamedTuple):
     code: str
     start: int
     end: int
+    place: bool = False  # a city or region of the country, not its name or adjective
+
+
+# the matcher's value for a form: (ISO code, whether the form is a place)
+CountryForm = tuple[str, bool]
 
 
 @dataclass(frozen=True)
 class _Language:
-    matcher: SurfaceMatcher[str]
+    matcher: SurfaceMatcher[CountryForm]
     locative: WordSet
     actor_cues: WordSet
 
@@ -73,30 +90,37 @@ class CountryFinder:
         unknown = sorted(set(forms) - ISO_CODES)
         if unknown:
             raise ConfigError(DATA_FILE, f"unknown ISO 3166 codes: {', '.join(unknown)}")
+        places = _Places.load(extra_data_dir)
         english = babel.Locale("en").territories
         names = {code: english.get(code, code) for code in ISO_CODES}
         built: dict[str, _Language] = {}
         for lang in languages:
             conf: dict[str, Any] = settings.get(lang) or {}
             origin = f"{DATA_FILE}: languages.{lang}"
-            matcher: SurfaceMatcher[str] = SurfaceMatcher()
+            matcher: SurfaceMatcher[CountryForm] = SurfaceMatcher()
             territories = babel.Locale(lang).territories
             suffixes = data.strings(conf.get("name_suffixes"), origin)
             endings = data.strings(conf.get("stem_names"), origin)
+            named: set[str] = set()  # folded name forms: a place spelled as a name is the name
             # in code order, not set order: which of two equal forms wins (a stem of Nigeria is
             # Niger's name) must not depend on the process's hash seed
             for code in sorted(ISO_CODES):
                 name = territories.get(code)
                 if name:
                     for form in _name_forms(name, suffixes, endings):
-                        matcher.add(form, code, origin=f"CLDR {lang} {code}")
+                        matcher.add(form, (code, False), origin=f"CLDR {lang} {code}")
+                        named.add(_key(form))
             plurals = _plurals(conf.get("stem_plurals"), origin)
             for code, per_lang in forms.items():
                 if not isinstance(per_lang, dict):
                     raise ConfigError(DATA_FILE, f"forms.{code}: expected a mapping by language")
                 where = f"{DATA_FILE}: forms.{code}.{lang}"
-                written = data.strings(per_lang.get(lang), where)
-                matcher.add_all(_with_plurals(written, plurals), code, origin=where)
+                for form in _with_plurals(data.strings(per_lang.get(lang), where), plurals):
+                    matcher.add(form, (code, False), origin=where)
+                    named.add(_key(form))
+            for form, code, where in places.forms(lang, suffixes, endings):
+                if _key(form) not in named:
+                    matcher.add(form, (code, True), origin=where)
             matcher.build()
             built[lang] = _Language(
                 matcher,
@@ -111,19 +135,20 @@ class CountryFinder:
     def _language(self, language: str) -> _Language | None:
         return self._languages.get(language) or self._languages.get("en")
 
-    def matcher(self, language: str) -> SurfaceMatcher[str] | None:
+    def matcher(self, language: str) -> SurfaceMatcher[CountryForm] | None:
         """The forms ``hits`` looks for in a document of ``language``."""
         lang = self._language(language)
         return lang.matcher if lang is not None else None
 
-    def hits(self, doc: Document, found: list[Hit[str]] | None = None) -> list[CountryHit]:
-        """Every country mention, in text order (``found``: the matcher's hits, if scanned)."""
+    def hits(self, doc: Document, found: list[Hit[CountryForm]] | None = None) -> list[CountryHit]:
+        """Every country mention, places too, in text order (``found``: the matcher's hits, if
+        scanned)."""
         if found is None:
             lang = self._language(doc.language)
             if lang is None:
                 return []
             found = lang.matcher.find(doc.text, doc.folded)
-        return [CountryHit(h.value, h.start, h.end) for h in found]
+        return [CountryHit(h.value[0], h.start, h.end, h.value[1]) for h in found]
 
     def countries(self, doc: Document, hits: list[CountryHit]) -> tuple[Country, ...]:
         """Countries with mentions and roles, the location first, then by first mention."""
@@ -143,7 +168,9 @@ class CountryFinder:
                 roles.append("location")
                 if any(self._has_actor_cue(doc, lang, h, h.start in locative) for h in mentions):
                     roles.append("actor")
-            else:
+            elif any(not h.place for h in mentions) or any(
+                self._has_actor_cue(doc, lang, h, h.start in locative) for h in mentions
+            ):
                 roles.append("actor")
             out.append(
                 Country(
@@ -211,6 +238,72 @@ class CountryFinder:
                 if lo <= starts[k] < hi and norms[k] in cues:
                     return True
         return False
+
+
+class _Places:
+    """The places of ``data/places.yaml`` and CLDR's exemplar cities, by country."""
+
+    def __init__(self, skip: frozenset[str], written: dict[str, dict[str, list[str]]]) -> None:
+        self._skip = skip
+        self._written = written
+
+    @classmethod
+    def load(cls, extra_data_dir: Path | None) -> _Places:
+        raw = data.load(PLACES_FILE, extra_data_dir)
+        cities: dict[str, Any] = raw.get("cldr_cities") or {}
+        skip = frozenset(data.strings(cities.get("skip"), f"{PLACES_FILE}: cldr_cities.skip"))
+        places: dict[str, Any] = raw.get("places") or {}
+        unknown = sorted(set(places) - ISO_CODES)
+        if unknown:
+            raise ConfigError(PLACES_FILE, f"unknown ISO 3166 codes: {', '.join(unknown)}")
+        written: dict[str, dict[str, list[str]]] = {}
+        for code, per_lang in sorted(places.items()):
+            if not isinstance(per_lang, dict):
+                raise ConfigError(PLACES_FILE, f"places.{code}: expected a mapping by language")
+            written[code] = {
+                lang: data.strings(value, f"{PLACES_FILE}: places.{code}.{lang}")
+                for lang, value in per_lang.items()
+            }
+        return cls(skip, written)
+
+    def forms(
+        self, lang: str, suffixes: list[str], endings: list[str]
+    ) -> Iterator[tuple[str, str, str]]:
+        """(form, code, origin) of every place in ``lang``: CLDR cities as the language's
+        settings derive country names from CLDR (stems, genitive), written ones as written."""
+        zones: Mapping[str, str] = babel.core.get_global("zone_territories")
+        for zone in sorted(zones):
+            code = zones[zone]
+            if zone in self._skip or code not in ISO_CODES or "/" not in zone:
+                continue
+            try:
+                exemplar = babel.dates.get_timezone_location(zone, locale=lang, return_city=True)
+            except LookupError:  # a zone CLDR knows and the time zone database does not
+                continue
+            city = _city(exemplar)
+            if city:
+                for form in _name_forms(city, suffixes, endings):
+                    yield form, code, f"CLDR {lang} {zone}"
+        for code, per_lang in self._written.items():
+            where = f"{PLACES_FILE}: places.{code}"
+            for form in per_lang.get("all", []):
+                yield form, code, f"{where}.all"
+            for form in per_lang.get(lang, []):
+                yield form, code, f"{where}.{lang}"
+
+
+def _city(exemplar: str) -> str | None:
+    """An exemplar city as text names it: CLDR's qualifiers cut (*Tripoli (Libye)*,
+    *Argentina/Salta*, *Knox, Indiana*), none for an abbreviated one (*о-в Сахалин*)."""
+    city = exemplar.rsplit("/", 1)[-1].replace("\u00ad", "")  # soft hyphens (Reyk-ja-vík)
+    for mark in ("(", "[", ","):
+        city = city.split(mark, 1)[0]
+    city = city.strip()
+    return city if city and city[0].isupper() else None
+
+
+def _key(form: str) -> str:
+    return fold(form.strip().removesuffix("*"))
 
 
 def _name_forms(name: str, suffixes: list[str], endings: list[str]) -> list[str]:
