@@ -47,9 +47,17 @@ from monitor.text import Document, fold
 
 DATA_FILE = "countries.yaml"
 PLACES_FILE = "places.yaml"
+NAME_WEIGHT = 1.0
 LEAD_SENTENCES = 2
 LOCATIVE_BONUS = 2.0
 LEAD_BONUS = 1.0
+# What a mention adds to its country's location score, bonuses included, relative to a name's.
+# A city or region names where things happen as its country's name does ("in Goma" as "in
+# Congo"); a capital (and CLDR's exemplar cities, mostly capitals) is as often its government
+# ("Moscow said", "tensions between Caracas and Guyana", "the ministry in The Hague") or a
+# dateline ("MOSCOW - ... Russian troops left Karabakh") as where things happen: half.
+PLACE_WEIGHT = 1.0
+CAPITAL_WEIGHT = 0.5
 # Articles that may sit between a locative preposition and the name ("in het", "in der").
 _ARTICLES = frozenset("het de der dem den the la le les el los las il lo o a os as".split())
 
@@ -61,11 +69,16 @@ class CountryHit(NamedTuple):
     code: str
     start: int
     end: int
-    place: bool = False  # a city or region of the country, not its name or adjective
+    weight: float = NAME_WEIGHT  # NAME_WEIGHT for a name or adjective; a place's is its own
+
+    @property
+    def place(self) -> bool:
+        """A city or region of the country, not its name, adjective or demonym."""
+        return self.weight != NAME_WEIGHT
 
 
-# the matcher's value for a form: (ISO code, whether the form is a place)
-CountryForm = tuple[str, bool]
+# the matcher's value for a form: (ISO code, its weight: NAME_WEIGHT unless a place)
+CountryForm = tuple[str, float]
 
 
 @dataclass(frozen=True)
@@ -108,7 +121,7 @@ class CountryFinder:
                 name = territories.get(code)
                 if name:
                     for form in _name_forms(name, suffixes, endings):
-                        matcher.add(form, (code, False), origin=f"CLDR {lang} {code}")
+                        matcher.add(form, (code, NAME_WEIGHT), origin=f"CLDR {lang} {code}")
                         named.add(_key(form))
             plurals = _plurals(conf.get("stem_plurals"), origin)
             for code, per_lang in forms.items():
@@ -116,11 +129,11 @@ class CountryFinder:
                     raise ConfigError(DATA_FILE, f"forms.{code}: expected a mapping by language")
                 where = f"{DATA_FILE}: forms.{code}.{lang}"
                 for form in _with_plurals(data.strings(per_lang.get(lang), where), plurals):
-                    matcher.add(form, (code, False), origin=where)
+                    matcher.add(form, (code, NAME_WEIGHT), origin=where)
                     named.add(_key(form))
-            for form, code, where in places.forms(lang, suffixes, endings):
+            for form, code, weight, where in places.forms(lang, suffixes, endings):
                 if _key(form) not in named:
-                    matcher.add(form, (code, True), origin=where)
+                    matcher.add(form, (code, weight), origin=where)
             matcher.build()
             built[lang] = _Language(
                 matcher,
@@ -195,12 +208,13 @@ class CountryFinder:
             score = 0.0
             places = 0
             for hit in mentions:
-                score += 1.0
+                points = 1.0
                 if hit.start in locative:
-                    score += LOCATIVE_BONUS
+                    points += LOCATIVE_BONUS
                     places += 1
                 if hit.start < lead_end:
-                    score += LEAD_BONUS
+                    points += LEAD_BONUS
+                score += points * hit.weight
             key = (score, places, -mentions[0].start, code)
             if best is None or key > best:
                 best = key
@@ -243,34 +257,37 @@ class CountryFinder:
 class _Places:
     """The places of ``data/places.yaml`` and CLDR's exemplar cities, by country."""
 
-    def __init__(self, skip: frozenset[str], written: dict[str, dict[str, list[str]]]) -> None:
+    def __init__(
+        self, skip: frozenset[str], written: list[tuple[str, float, dict[str, list[str]]]]
+    ) -> None:
         self._skip = skip
-        self._written = written
+        self._written = written  # (code, weight, forms by language or "all")
 
     @classmethod
     def load(cls, extra_data_dir: Path | None) -> _Places:
         raw = data.load(PLACES_FILE, extra_data_dir)
         cities: dict[str, Any] = raw.get("cldr_cities") or {}
         skip = frozenset(data.strings(cities.get("skip"), f"{PLACES_FILE}: cldr_cities.skip"))
-        places: dict[str, Any] = raw.get("places") or {}
-        unknown = sorted(set(places) - ISO_CODES)
-        if unknown:
-            raise ConfigError(PLACES_FILE, f"unknown ISO 3166 codes: {', '.join(unknown)}")
-        written: dict[str, dict[str, list[str]]] = {}
-        for code, per_lang in sorted(places.items()):
-            if not isinstance(per_lang, dict):
-                raise ConfigError(PLACES_FILE, f"places.{code}: expected a mapping by language")
-            written[code] = {
-                lang: data.strings(value, f"{PLACES_FILE}: places.{code}.{lang}")
-                for lang, value in per_lang.items()
-            }
+        written: list[tuple[str, float, dict[str, list[str]]]] = []
+        for section, weight in (("capitals", CAPITAL_WEIGHT), ("places", PLACE_WEIGHT)):
+            places: dict[str, Any] = raw.get(section) or {}
+            unknown = sorted(set(places) - ISO_CODES)
+            if unknown:
+                raise ConfigError(PLACES_FILE, f"unknown ISO 3166 codes: {', '.join(unknown)}")
+            for code, per_lang in sorted(places.items()):
+                where = f"{PLACES_FILE}: {section}.{code}"
+                if not isinstance(per_lang, dict):
+                    raise ConfigError(where, "expected a mapping by language")
+                forms = {lang: data.strings(v, f"{where}.{lang}") for lang, v in per_lang.items()}
+                written.append((code, weight, forms))
         return cls(skip, written)
 
     def forms(
         self, lang: str, suffixes: list[str], endings: list[str]
-    ) -> Iterator[tuple[str, str, str]]:
-        """(form, code, origin) of every place in ``lang``: CLDR cities as the language's
-        settings derive country names from CLDR (stems, genitive), written ones as written."""
+    ) -> Iterator[tuple[str, str, float, str]]:
+        """(form, code, weight, origin) of every place in ``lang``: CLDR cities (as capitals)
+        as the language's settings derive country names from CLDR (stems, genitive), written
+        ones as written."""
         zones: Mapping[str, str] = babel.core.get_global("zone_territories")
         for zone in sorted(zones):
             code = zones[zone]
@@ -283,13 +300,11 @@ class _Places:
             city = _city(exemplar)
             if city:
                 for form in _name_forms(city, suffixes, endings):
-                    yield form, code, f"CLDR {lang} {zone}"
-        for code, per_lang in self._written.items():
-            where = f"{PLACES_FILE}: places.{code}"
-            for form in per_lang.get("all", []):
-                yield form, code, f"{where}.all"
-            for form in per_lang.get(lang, []):
-                yield form, code, f"{where}.{lang}"
+                    yield form, code, CAPITAL_WEIGHT, f"CLDR {lang} {zone}"
+        for code, weight, per_lang in self._written:
+            for key in ("all", lang):
+                for form in per_lang.get(key, []):
+                    yield form, code, weight, f"{PLACES_FILE}: {code}.{key}"
 
 
 def _city(exemplar: str) -> str | None:
