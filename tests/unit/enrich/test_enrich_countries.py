@@ -156,3 +156,107 @@ def test_location_tie_goes_to_the_country_named_after_a_locative(enricher: Enric
     result = enricher.analyse(analyse(text, "en"))
     assert result.location == "CF"
     assert "TD" in result.actors
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "place", "location", "sender"),
+    [
+        pytest.param("nl", "Rwandese militairen zijn in Goma aangekomen.", "Goma", "CD", "RW", id="nl-goma"),
+        pytest.param("en", "Kenyan troops arrived in Mogadishu on Monday.", "Mogadishu", "SO", "KE", id="en-mogadishu"),
+        pytest.param("de", "Türkische Soldaten sind im Nordirak eingetroffen.", "Nordirak", "IQ", "TR", id="de-nordirak"),
+        pytest.param("de", "Kenianische Soldaten sind in Mogadischu gelandet.", "Mogadischu", "SO", "KE", id="de-cldr-mogadischu"),
+        pytest.param("fr", "Des soldats rwandais sont arrivés à Goma.", "Goma", "CD", "RW", id="fr-à-goma"),
+        pytest.param("es", "Tropas ruandesas fueron desplegadas en Cabo Delgado.", "Cabo Delgado", "MZ", "RW", id="es-cabo-delgado"),
+        pytest.param("it", "Soldati russi sono arrivati a Kidal.", "Kidal", "ML", "RU", id="it-a-kidal"),
+        pytest.param("pt", "Soldados ruandeses estão em Cabo Delgado desde julho.", "Cabo Delgado", "MZ", "RW", id="pt-cabo-delgado"),
+        pytest.param("ru", "Российские военные прибыли в Донецк.", "Донецк", "UA", "RU", id="ru-донецк"),
+        pytest.param("pl", "Rosyjscy żołnierze przybyli do Doniecka.", "Doniecka", "UA", "RU", id="pl-do-doniecka"),
+    ],
+)  # fmt: skip
+def test_a_place_makes_its_country_the_location(
+    enricher: Enricher, lang: str, text: str, place: str, location: str, sender: str
+) -> None:
+    """A city or region (CLDR's exemplar cities or `places.yaml`, inflected where the language
+    inflects) names its country: that country becomes the location, found with the place's
+    surface form, and the country named by its adjective stays a foreign actor."""
+    result = enricher.analyse(analyse(text, lang))
+    assert result.location == location
+    assert result.actors == {sender}
+    found = {(m.surface, c.code) for c in result.entities.countries for m in c.mentions}
+    assert (place, location) in found, found
+
+
+def test_kenyan_troops_in_mogadishu_are_foreign() -> None:
+    """The case the places were added for: Kenyan troops in Mogadishu, Somalia never named.
+    Without the place, Kenya was the only country and so the location (a home deployment)."""
+    text = (
+        "Kenyan troops land in Mogadishu\n\n"
+        "Some 400 Kenyan soldiers arrived in Mogadishu on Tuesday to reinforce the African Union "
+        "mission. The contingent will move on to Baidoa next week."
+    )
+    result = Enricher.load(["en"]).analyse(analyse(text, "en"))
+    assert result.location == "SO"
+    assert "KE" in result.actors
+    assert "SO" not in result.actors
+    somalia = next(c for c in result.entities.countries if c.code == "SO")
+    assert [m.surface for m in somalia.mentions] == ["Mogadishu", "Mogadishu", "Baidoa"]
+
+
+def test_a_country_only_a_place_names_has_no_role_and_is_not_named_as_an_actor(
+    enricher: Enricher,
+) -> None:
+    """A place says where, not who: Rwanda, named only by Kigali (no actor cue near it), is
+    mentioned without a role, and `country_mentions` (what `foreign_actor: sentence` reads)
+    leaves it out; a capital next to an actor cue ("Moscow sent") makes its country an actor."""
+    text = "Burundian soldiers arrived in Goma. Refugees crossed to Kigali."
+    result = enricher.analyse(analyse(text, "en"))
+    roles = {c.code: c.roles for c in result.entities.countries}
+    assert roles == {"CD": ("location",), "BI": ("actor",), "RW": ()}
+    assert {code for code, _ in result.country_mentions} == {"CD", "BI"}
+
+    sent = enricher.analyse(analyse("Moscow sent troops into Kazakhstan.", "en"))
+    assert sent.location == "KZ"
+    assert sent.actors == {"RU"}
+
+
+def test_capitals_count_half_toward_the_location(enricher: Enricher) -> None:
+    """A capital stands for its government as often as for the place (a dateline, "said in
+    Moscow"), so its mentions count half: Sudan, named once after "in", beats Moscow's dateline
+    and "in Moscow"; the same two mentions as Russia's name would win."""
+    text = "MOSCOW - Instructors are in Sudan, a spokesman said in Moscow."
+    result = enricher.analyse(analyse(text, "en"))
+    assert result.location == "SD"
+    named = "RUSSIA - Instructors are in Sudan, a spokesman said in Russia."
+    assert enricher.analyse(analyse(named, "en")).location == "RU"
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        pytest.param("es", "Compró una goma de borrar.", id="es-goma-lowercase"),
+        pytest.param("it", "Il nome del paese è cambiato.", id="it-nome-skipped-zone"),
+        pytest.param("en", "Sofia and Regina met Darwin.", id="en-names-skipped-zones"),
+        pytest.param("en", "Hearings at Chatham House on Canary Wharf.", id="en-skipped-zones"),
+    ],
+)
+def test_places_that_are_words_or_names_are_not_found(
+    enricher: Enricher, lang: str, text: str
+) -> None:
+    """Place forms need a capital in the text (*goma* is rubber), and the CLDR cities that are
+    words or people's names elsewhere are left out by `places.yaml`'s skip list."""
+    assert enricher.analyse(analyse(text, lang)).countries == frozenset()
+
+
+def test_places_are_data_a_user_file_extends_and_skips(tmp_path: Path) -> None:
+    """`places.yaml` in the extra data directory adds places and skips CLDR cities (no code
+    change), and an unknown ISO code there is a ConfigError naming the file."""
+    (tmp_path / "places.yaml").write_text(
+        "cldr_cities:\n  skip: [Africa/Mogadishu]\nplaces:\n  NL:\n    all: [Zwolle]\n"
+    )
+    finder = CountryFinder.load(["en"], tmp_path)
+    doc = analyse("Protests in Zwolle and in Mogadishu.", "en")
+    assert [(h.code, doc.text[h.start : h.end]) for h in finder.hits(doc)] == [("NL", "Zwolle")]
+
+    (tmp_path / "places.yaml").write_text("places:\n  QQ:\n    all: [Nowhere]\n")
+    with pytest.raises(ConfigError, match=r"places\.yaml.*QQ"):
+        CountryFinder.load(["en"], tmp_path)
