@@ -17,8 +17,11 @@ Roles, so a rule can ask "who did what where":
   locative (*Chad flies troops into the Central African Republic ... Chadian soldiers*: the
   Central African Republic), then to the earliest mention. The place an event
   happens is named often and after "in"; the countries acting on it are named less, and mostly
-  as adjectives (*Russische troepen*). A place counts as its country's name does: it says where
-  as strongly (*in Mogadishu*), and the country acting is named by its adjective or name.
+  as adjectives (*Russische troepen*). A city or region counts as its country's name does: it
+  says where as strongly (*in Goma*), and the country acting is named by its adjective or name.
+  A capital (CLDR's cities are mostly capitals) counts half, bonuses included: it stands for its
+  government (*Moscow said*, *the ministry in The Hague*) and for datelines as often as for the
+  place of the event.
 - ``actor``: every other country named, and the location too when one of its mentions sits
   next to an actor cue (*troops*, *president*, *stuurde*...): the location's own forces act too.
   A country only a place names (*fled to Nairobi*) is an actor only when one of those mentions
