@@ -31,7 +31,7 @@ Roles, so a rule can ask "who did what where":
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,16 +177,15 @@ class CountryFinder:
         # both the location score and the actor cue ask whether a mention follows a locative
         locative = {h.start for h in hits if self._after_locative(doc, lang, h)}
         location = self._location(doc, by_code, locative)
-        cues = _CueFinder(doc, lang.actor_cues)
         out: list[Country] = []
         for code, mentions in by_code.items():
             roles: list[str] = []
             if code == location:
                 roles.append("location")
-                if any(cues.near(h, h.start in locative) for h in mentions):
+                if any(self._near_cue(doc, lang, h, h.start in locative) for h in mentions):
                     roles.append("actor")
             elif any(not h.place for h in mentions) or any(
-                cues.near(h, h.start in locative) for h in mentions
+                self._near_cue(doc, lang, h, h.start in locative) for h in mentions
             ):
                 roles.append("actor")
             out.append(
@@ -225,6 +224,24 @@ class CountryFinder:
         return best[-1] if best else None
 
     @staticmethod
+    def _near_cue(doc: Document, lang: _Language, hit: CountryHit, locative: bool) -> bool:
+        """An actor cue in the mention's sentence, within 2 tokens before it (none when it
+        follows a locative: "troops in Kazakhstan", that cue is someone else's) or 3 after."""
+        starts, norms = doc.token_starts, doc.token_norms
+        first = doc.token_index(hit.start)
+        last = doc.token_index(max(hit.start, hit.end - 1))
+        lo, hi = doc.sentence_span(hit.start)
+        before = range(first, first) if locative else range(max(0, first - 2), first)
+        after = range(last + 1, min(last + 4, len(starts)))
+        cues = lang.actor_cues
+        for r in (before, after):
+            for k in r:
+                # the sentence bound first: it is cheaper than the cue lookup
+                if lo <= starts[k] < hi and norms[k] in cues:
+                    return True
+        return False
+
+    @staticmethod
     def _after_locative(doc: Document, lang: _Language, hit: CountryHit) -> bool:
         starts = doc.token_starts
         i = bisect_left(starts, hit.start)
@@ -240,51 +257,6 @@ class CountryFinder:
             if word not in _ARTICLES:
                 return False
         return False
-
-
-class _CueFinder:
-    """Whether a mention sits next to an actor cue in its sentence: within 3 tokens after it, or
-    2 before it unless it follows a locative ("troops in Kazakhstan": that cue is someone
-    else's). One per document: it asks for every mention of the location and of a country only
-    places name, so after the first few mentions it finds every cue of the document once (each
-    distinct word looked up once) and answers from their positions."""
-
-    DIRECT = 4  # mentions looked at word by word before the document's cues are indexed
-
-    def __init__(self, doc: Document, cues: WordSet) -> None:
-        self._doc = doc
-        self._cues = cues
-        self._asked = 0
-        self._positions: frozenset[int] | None = None
-
-    def near(self, hit: CountryHit, locative: bool) -> bool:
-        doc = self._doc
-        starts, norms = doc.token_starts, doc.token_norms
-        # the tokens at the mention's first and last character (``Document.token_index``)
-        first = max(0, bisect_right(starts, hit.start) - 1)
-        last = max(first, bisect_right(starts, hit.end - 1, first) - 1)
-        lo = last + 1 if locative else max(0, first - 2)
-        hi = min(last + 4, len(starts))
-        if self._positions is None and self._asked < self.DIRECT:
-            self._asked += 1
-            cues = self._cues
-            found = [k for k in range(lo, hi) if (k < first or k > last) and norms[k] in cues]
-        else:
-            positions = self._positions if self._positions is not None else self._index()
-            if not positions:
-                return False
-            found = [k for k in range(lo, hi) if k in positions and (k < first or k > last)]
-        if not found:
-            return False
-        start, end = doc.sentence_span(hit.start)
-        return any(start <= starts[k] < end for k in found)
-
-    def _index(self) -> frozenset[int]:
-        norms = self._doc.token_norms
-        words = set(filter(self._cues.__contains__, set(norms)))
-        positions = frozenset(i for i, w in enumerate(norms) if w in words) if words else None
-        self._positions = positions or frozenset()
-        return self._positions
 
 
 class _Places:
