@@ -6,11 +6,13 @@ Signatures are checked with the independent implementation in ``tests/deliver_su
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
 import msgspec
@@ -38,39 +40,69 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 class Env:
     settings: Settings
 
-    async def produce(self, *alerts: Alert) -> None:
+    async def produce(
+        self, *alerts: Alert, partition: int | None = None
+    ) -> dict[str, tuple[int, int]]:
+        """Write ``alerts`` (to ``partition``, or by story key); alert_id -> (partition, offset)."""
         producer = AIOKafkaProducer(bootstrap_servers=self.settings.kafka_bootstrap_servers)
         await producer.start()
+        placed: dict[str, tuple[int, int]] = {}
         try:
             for alert in alerts:
-                await producer.send_and_wait(
-                    self.settings.topic_alerts, encode_alert(alert), key=alert.story_id.encode()
+                meta = await producer.send_and_wait(
+                    self.settings.topic_alerts,
+                    encode_alert(alert),
+                    key=alert.story_id.encode(),
+                    partition=partition,
                 )
+                placed[alert.alert_id] = (meta.partition, meta.offset)
         finally:
             await producer.stop()
+        return placed
 
-    async def dead_letters(self, count: int, within: float = 20.0) -> list[DeadLetter]:
+    @contextlib.asynccontextmanager
+    async def _dead_letter_reader(
+        self,
+    ) -> AsyncIterator[tuple[AIOKafkaConsumer, list[TopicPartition]]]:
+        """A consumer at the beginning of every partition of the dead-letter topic."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.settings.kafka_bootstrap_servers,
             group_id=None,
             auto_offset_reset="earliest",
         )
         await consumer.start()
-        letters: list[DeadLetter] = []
         try:
             tps = [TopicPartition(self.settings.topic_webhook_dlq, p) for p in range(2)]
             consumer.assign(tps)
             await consumer.seek_to_beginning(*tps)
-            async with asyncio.timeout(within):
-                while len(letters) < count:
-                    batch = await consumer.getmany(timeout_ms=200)
-                    for records in batch.values():
-                        letters += [decode_dead_letter(r.value) for r in records]
+            yield consumer, tps
         finally:
             await consumer.stop()
+
+    async def dead_letters(self, count: int, within: float = 20.0) -> list[DeadLetter]:
+        """The first ``count`` letters on the dead-letter topic (waiting ``within`` s at most)."""
+        letters: list[DeadLetter] = []
+        async with self._dead_letter_reader() as (consumer, _), asyncio.timeout(within):
+            while len(letters) < count:
+                batch = await consumer.getmany(timeout_ms=200)
+                for records in batch.values():
+                    letters += [decode_dead_letter(r.value) for r in records]
         return letters
 
-    async def committed(self, subscriber: str) -> int:
+    async def all_dead_letters(self) -> list[DeadLetter]:
+        """Every letter on the dead-letter topic, read up to its end offsets."""
+        letters: list[DeadLetter] = []
+        async with self._dead_letter_reader() as (consumer, tps):
+            end = await consumer.end_offsets(tps)
+            async with asyncio.timeout(20):
+                for tp in tps:
+                    while await consumer.position(tp) < end[tp]:
+                        for records in (await consumer.getmany(tp, timeout_ms=200)).values():
+                            letters += [decode_dead_letter(r.value) for r in records]
+        return letters
+
+    async def committed_offsets(self, subscriber: str) -> dict[int, int]:
+        """The subscriber group's committed offset per partition that has one."""
         admin = AIOKafkaAdminClient(bootstrap_servers=self.settings.kafka_bootstrap_servers)
         await admin.start()
         try:
@@ -79,17 +111,32 @@ class Env:
             )
         finally:
             await admin.close()
-        return sum(meta.offset for meta in offsets.values() if meta.offset > 0)
+        return {tp.partition: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+
+    async def committed(self, subscriber: str) -> int:
+        return sum((await self.committed_offsets(subscriber)).values())
 
     async def committed_eventually(self, subscriber: str, total: int) -> None:
         """Poll until ``committed(subscriber)`` is ``total`` (20 s at most)."""
-        deadline = time.monotonic() + 20
-        while (committed := await self.committed(subscriber)) != total:
-            assert time.monotonic() < deadline, f"{subscriber}: committed {committed}, not {total}"
-            await asyncio.sleep(0.1)
+        await _eventually(lambda: self.committed(subscriber), total, subscriber)
+
+    async def offsets_eventually(self, subscriber: str, expected: dict[int, int]) -> None:
+        """Poll the group's committed offsets until they are ``expected`` (20 s at most)."""
+        await _eventually(lambda: self.committed_offsets(subscriber), expected, subscriber)
 
     def subscriptions(self, body: str) -> Subscriptions:
         return parse_subscriptions(body, "test.yaml", {"DESK_SECRET": SECRET})
+
+
+T = TypeVar("T")
+
+
+async def _eventually(read: Callable[[], Awaitable[T]], expected: T, what: str) -> None:
+    """Poll ``read()`` until it gives ``expected`` (20 s at most)."""
+    deadline = time.monotonic() + 20
+    while (got := await read()) != expected:
+        assert time.monotonic() < deadline, f"{what}: committed {got}, not {expected}"
+        await asyncio.sleep(0.1)
 
 
 @pytest.fixture
@@ -239,56 +286,6 @@ async def test_hanging_receiver_does_not_delay_another(env: Env) -> None:
         assert elapsed < env.settings.webhook_timeout, elapsed
 
 
-async def _produce_to(env: Env, partition: int, alerts: list[Alert]) -> dict[str, tuple[int, int]]:
-    """Write ``alerts`` to one partition; alert_id -> (partition, offset)."""
-    producer = AIOKafkaProducer(bootstrap_servers=env.settings.kafka_bootstrap_servers)
-    await producer.start()
-    placed: dict[str, tuple[int, int]] = {}
-    try:
-        for alert in alerts:
-            meta = await producer.send_and_wait(
-                env.settings.topic_alerts, encode_alert(alert), partition=partition
-            )
-            placed[alert.alert_id] = (partition, meta.offset)
-    finally:
-        await producer.stop()
-    return placed
-
-
-async def _all_dead_letters(env: Env) -> list[DeadLetter]:
-    """Every letter on the dead-letter topic, read up to its end offsets."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=env.settings.kafka_bootstrap_servers, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    letters: list[DeadLetter] = []
-    try:
-        tps = [TopicPartition(env.settings.topic_webhook_dlq, p) for p in range(2)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        end = await consumer.end_offsets(tps)
-        async with asyncio.timeout(20):
-            for tp in tps:
-                while await consumer.position(tp) < end[tp]:
-                    for records in (await consumer.getmany(tp, timeout_ms=200)).values():
-                        letters += [decode_dead_letter(r.value) for r in records]
-    finally:
-        await consumer.stop()
-    return letters
-
-
-async def _committed(env: Env, subscriber: str) -> dict[int, int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=env.settings.kafka_bootstrap_servers)
-    await admin.start()
-    try:
-        offsets = await admin.list_consumer_group_offsets(
-            f"{env.settings.app_id}-deliver-{subscriber}"
-        )
-    finally:
-        await admin.close()
-    return {tp.partition: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
-
-
 @pytest.mark.timeout(150)
 @pytest.mark.slow
 async def test_410_with_two_workers_disables_each_loses_nothing_and_a_restart_asks_again(
@@ -309,21 +306,25 @@ async def test_410_with_two_workers_disables_each_loses_nothing_and_a_restart_as
         ):
             workers = (one.deliveries["gone"], two.deliveries["gone"])
             await until(lambda: all(len(w.assignment()) == 1 for w in workers), within=60)
-            placed = await _produce_to(env, 0, first[:3]) | await _produce_to(env, 1, first[3:])
+            placed = await env.produce(*first[:3], partition=0) | await env.produce(
+                *first[3:], partition=1
+            )
             await until(lambda: one.disabled == two.disabled == {"gone"})
-            placed |= await _produce_to(env, 0, late[:2]) | await _produce_to(env, 1, late[2:])
+            placed |= await env.produce(*late[:2], partition=0) | await env.produce(
+                *late[2:], partition=1
+            )
         port = gone.port
     assert gone.requests and all(r.status == 410 for r in gone.requests)
     assert len(gone.requests) >= 2  # one 410 per worker at least: neither knew of the other's
 
     letters = {
         letter.alert.alert_id: letter
-        for letter in await _all_dead_letters(env)
+        for letter in await env.all_dead_letters()
         if letter.alert is not None
     }
     assert {letter.reason for letter in letters.values()} <= {"gone", "disabled"}
     assert sum(letter.reason == "gone" for letter in letters.values()) >= 2
-    committed = await _committed(env, "gone")
+    committed = await env.committed_offsets("gone")
     waiting = {
         alert_id
         for alert_id, (partition, offset) in placed.items()
@@ -337,14 +338,6 @@ async def test_410_with_two_workers_disables_each_loses_nothing_and_a_restart_as
         async with Dispatcher(env.settings, subs, options=OPTIONS):
             await until(lambda: len(back.delivered) >= len(waiting), within=60)
     assert {r.payload()["data"]["alert_id"] for r in back.delivered} == waiting
-
-
-async def _committed_eventually(env: Env, subscriber: str, expected: dict[int, int]) -> None:
-    """Poll the group's committed offsets until they are ``expected`` (20 s at most)."""
-    deadline = time.monotonic() + 20
-    while (committed := await _committed(env, subscriber)) != expected:
-        assert time.monotonic() < deadline, f"committed {committed}, not {expected}"
-        await asyncio.sleep(0.1)
 
 
 async def _produce_raw(env: Env, partition: int, *values: bytes) -> None:
@@ -381,7 +374,7 @@ async def test_an_alert_the_delivery_raises_on_is_dead_lettered_and_its_partitio
 
     registry = CollectorRegistry()
     subs = env.subscriptions("subscribers:\n" + DESK)
-    await _produce_to(env, 0, [broken, after])
+    await env.produce(broken, after, partition=0)
     async with Dispatcher(
         env.settings,
         subs,
@@ -391,7 +384,7 @@ async def test_an_alert_the_delivery_raises_on_is_dead_lettered_and_its_partitio
     ):
         [letter] = await env.dead_letters(1)
         await until(lambda: delivered == [after.alert_id])
-        await _committed_eventually(env, "desk", {0: 2})
+        await env.offsets_eventually("desk", {0: 2})
     assert letter.reason == "processing_failed"
     assert letter.last_error == "RuntimeError: a bug in the delivery code"
     assert (letter.partition, letter.offset) == (0, 0)
@@ -414,11 +407,11 @@ async def test_a_record_that_is_not_an_alert_is_dead_lettered_with_its_bytes(env
     async with Receiver([SECRET]) as receiver:
         subs = env.subscriptions("subscribers:\n" + sub("desk", receiver))
         await _produce_raw(env, 0, garbage)
-        await _produce_to(env, 0, [good])
+        await env.produce(good, partition=0)
         async with Dispatcher(env.settings, subs, options=OPTIONS, observer=Metrics(registry)):
             [letter] = await env.dead_letters(1)
             await until(lambda: len(receiver.delivered) == 1)
-            await _committed_eventually(env, "desk", {0: 2})
+            await env.offsets_eventually("desk", {0: 2})
         report = await replay(env.settings, subs, "desk", None)
     assert letter.reason == "undecodable"
     assert letter.raw == garbage and letter.alert is None and letter.webhook_id is None
@@ -451,10 +444,10 @@ async def test_a_dead_letter_too_large_for_its_topic_is_written_without_its_body
     big = msgspec.structs.replace(make_alert(1), article_title="x" * 4000)
     async with Receiver([SECRET], script=[400]) as receiver:
         subs = env.subscriptions("subscribers:\n" + sub("desk", receiver))
-        await _produce_to(env, 0, [big])
+        await env.produce(big, partition=0)
         async with Dispatcher(settings, subs, options=OPTIONS):
             [letter] = await Env(settings).dead_letters(1)
-            await _committed_eventually(env, "desk", {0: 1})
+            await env.offsets_eventually("desk", {0: 1})
         report = await replay(settings, subs, "desk", None)
         assert report.ok, report.summary()
     assert letter.reason == "rejected" and letter.body_dropped
