@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,14 +11,8 @@ import pytest
 
 from monitor.alert import Figure, Span
 from monitor.engine import Facts, RelatedLists, RuleSet, match
-from monitor.ruleset import load_ruleset
 from monitor.text import analyse, fold
-
-
-def ruleset(tmp_path: Path, body: str, languages: str = "[nl, en, de, fr, ru]") -> RuleSet:
-    text = f"id: rule\ntitle: test rule\nseverity: {{base: low}}\nlanguages: {languages}\n"
-    (tmp_path / "rule.yaml").write_text(text + textwrap.dedent(body), encoding="utf-8")
-    return load_ruleset(tmp_path)
+from tests.rule_support import ruleset
 
 
 def fired(rs: RuleSet, text: str, lang: str = "en", facts: Facts | None = None) -> bool:

@@ -5,22 +5,17 @@ languages, beside the article-wide forms they refine."""
 
 from __future__ import annotations
 
-import textwrap
+import functools
 from pathlib import Path
 
 import pytest
 
 from monitor.engine import RuleSet, match
-from monitor.ruleset import load_ruleset
 from monitor.text import analyse
+from tests import rule_support
 
 LANGS = "[en, nl, de, fr, es, ru]"
-
-
-def ruleset(tmp_path: Path, body: str) -> RuleSet:
-    text = f"id: rule\ntitle: test rule\nseverity: {{base: low}}\nlanguages: {LANGS}\n"
-    (tmp_path / "rule.yaml").write_text(text + textwrap.dedent(body), encoding="utf-8")
-    return load_ruleset(tmp_path)
+ruleset = functools.partial(rule_support.ruleset, languages=LANGS)
 
 
 def clauses(rs: RuleSet, text: str, lang: str) -> list[str]:
