@@ -638,7 +638,7 @@ def _facts_hold(
     lazy: _LazyFacts,
     sentences: set[int] | None,
     doc: Document,
-    chosen: Sequence[_Hit] = (),
+    chosen: Sequence[_Hit],
 ) -> bool:
     """``sentences``: where the figures must stand (``figure_sentence_with``), or None;
     ``chosen``: the clause's hits (their sentences are where ``foreign_actor: sentence`` looks)."""
@@ -774,11 +774,10 @@ def _shares_a_sentence(
     """Whether a hit of ``groups`` stands in a sentence that holds one of the ``chosen`` hits
     (a sentence-scoped none-of: the evidence itself says "its own border", the background
     may)."""
-    excluded = [h for g in groups for h in article.get(g, ())]
+    excluded = _sentences_with(groups, article, doc)
     if not excluded:
         return False
-    where = {doc.sentence_index(h[0]) for h in chosen}
-    return any(doc.sentence_index(h[0]) in where for h in excluded)
+    return any(doc.sentence_index(h[0]) in excluded for h in chosen)
 
 
 def _near(

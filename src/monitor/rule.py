@@ -77,6 +77,14 @@ class FactCondition:
         return ", ".join(parts)
 
 
+# how ``describe`` names the none-of groups of each scope
+_NONE_LABELS: dict[Scope, str] = {
+    "article": "none",
+    "lead": "none in the lead",
+    "sentence": "none in its sentences",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Clause:
     """One way for the rule to fire: group logic, proximity, then facts."""
@@ -112,12 +120,9 @@ class Clause:
             parts.append(f"all({', '.join(self.all)})")
         if self.any:
             parts.append(f"any({', '.join(self.any)})")
-        if self.none:
-            parts.append(f"none({', '.join(self.none)})")
-        if self.none_lead:
-            parts.append(f"none in the lead({', '.join(self.none_lead)})")
-        if self.none_sentence:
-            parts.append(f"none in its sentences({', '.join(self.none_sentence)})")
+        parts.extend(
+            f"{_NONE_LABELS[scope]}({', '.join(g)})" for scope, g in self.excluded().items()
+        )
         if self.min_hits > 1:
             parts.append(f"min_hits {self.min_hits}")
         if self.near == "sentence":
