@@ -44,9 +44,9 @@ import pycountry
 
 from monitor.alert import Country, Mention, Span
 from monitor.enrich import data
-from monitor.enrich.surface import Hit, SurfaceMatcher, WordSet
+from monitor.enrich.surface import Hit, SurfaceMatcher, WordSet, form_key
 from monitor.errors import ConfigError
-from monitor.text import Document, fold
+from monitor.text import Document
 
 DATA_FILE = "countries.yaml"
 PLACES_FILE = "places.yaml"
@@ -125,7 +125,7 @@ class CountryFinder:
                 if name:
                     for form in _name_forms(name, suffixes, endings):
                         matcher.add(form, (code, NAME_WEIGHT), origin=f"CLDR {lang} {code}")
-                        named.add(_key(form))
+                        named.add(form_key(form))
             plurals = _plurals(conf.get("stem_plurals"), origin)
             for code, per_lang in forms.items():
                 if not isinstance(per_lang, dict):
@@ -133,9 +133,9 @@ class CountryFinder:
                 where = f"{DATA_FILE}: forms.{code}.{lang}"
                 for form in _with_plurals(data.strings(per_lang.get(lang), where), plurals):
                     matcher.add(form, (code, NAME_WEIGHT), origin=where)
-                    named.add(_key(form))
+                    named.add(form_key(form))
             for form, code, weight, where in places.forms(lang, suffixes, endings):
-                if _key(form) not in named:
+                if form_key(form) not in named:
                     matcher.add(form, (code, weight), origin=where)
             matcher.build()
             built[lang] = _Language(
@@ -320,10 +320,6 @@ def _city(exemplar: str) -> str | None:
         city = city.split(mark, 1)[0]
     city = city.strip()
     return city if city and city[0].isupper() else None
-
-
-def _key(form: str) -> str:
-    return fold(form.strip().removesuffix("*"))
 
 
 def _name_forms(name: str, suffixes: list[str], endings: list[str]) -> list[str]:

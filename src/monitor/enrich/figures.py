@@ -237,11 +237,7 @@ class FigureFinder:
         count = len(norms)
         units = lang.units
         text = doc.text
-        sentences: dict[int, str] = {}  # sentence text by sentence index: figures share them
         out: list[Figure] = []
-        qualifiers = lang.qualifiers
-        idle_qualifiers = qualifiers.idle
-        sentence_starts = doc.sentence_starts
         numbers = self._numbers(doc, lang, tokens, starts)
         for n_start, n_end, value, qualifier, before, after in numbers:
             found = self._kind_after(doc, lang, tokens, after)
@@ -253,11 +249,7 @@ class FigureFinder:
                     continue
             kind, lo, hi = found
             start = lo if lo < n_start else n_start
-            # most numbers follow a word that ends no qualifier (``ending_before`` says [] for it)
-            if before > 0 and norms[before - 1] in idle_qualifiers:
-                q_start = None
-            else:
-                q_start = self._qualifier(doc, lang, tokens, before)
+            q_start = self._qualifier(doc, lang, tokens, before)
             if q_start is not None:
                 qualifier, q_pos = q_start
                 start = min(start, q_pos)
@@ -265,13 +257,6 @@ class FigureFinder:
             if 1800 <= value <= 2100 and qualifier is None:
                 if not (lo >= n_end and text[n_end:lo].strip() == ""):
                     continue  # a year, not a count
-            index = bisect.bisect_right(sentence_starts, n_start) - 1  # doc.sentence_index
-            if index < 0:
-                index = 0
-            sentence = sentences.get(index)
-            if sentence is None:
-                lo_s, hi_s = doc.sentences[index]
-                sentence = sentences[index] = text[lo_s:hi_s]
             out.append(
                 Figure(
                     kind=kind,
@@ -279,7 +264,7 @@ class FigureFinder:
                     qualifier=qualifier,
                     surface=text[start:end],
                     span=Span(start, end),
-                    sentence=sentence,
+                    sentence=doc.sentence_text(n_start),
                 )
             )
         return tuple(out)

@@ -67,6 +67,11 @@ def _all_caps(surface: str) -> bool:
     return all(not c.isalpha() or c.isupper() for c in surface)
 
 
+def form_key(form: str) -> str:
+    """The key a data form is found by: folded, without the stem's trailing ``*``."""
+    return fold(form.strip().removesuffix("*"))
+
+
 class SurfaceMatcher(Generic[T]):
     """Finds registered forms in a document's folded text (build once, share across articles)."""
 
@@ -80,7 +85,7 @@ class SurfaceMatcher(Generic[T]):
         stem = form.endswith("*")
         if stem:
             form = form[:-1]
-        key = fold(form)
+        key = form_key(form)
         if not key or len(key) != len(form):
             raise ConfigError(origin, f"empty or unfoldable form {form!r}")
         if stem and len(key) < MIN_STEM:
