@@ -123,9 +123,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
                 # A bug costs one article, not the stream: faust would restart the agent and
                 # skip the article without a trace; it is kept on the dead-letter topic instead.
                 log.exception("article dead-lettered", extra={"article_id": article.id})
-                detail = f"{type(exc).__name__}: {exc}"
-                await _dead_letter(dead_letters, event, PROCESSING_FAILED, detail)
-                runtime.metrics.article_dead_lettered(PROCESSING_FAILED)
+                await _processing_failed(runtime, dead_letters, event, exc)
                 await acks.ack_when_sent(event, [])  # in reading order, as every event
                 continue
             # The processing clock starts at consume; the story stage reads it back.
@@ -162,9 +160,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
                 # As in the articles stage: a bug (or a match written by an incompatible
                 # version) costs this match, kept on the dead-letter topic, not the stream.
                 log.exception("match dead-lettered")
-                detail = f"{type(exc).__name__}: {exc}"
-                await _dead_letter(dead_letters, event, PROCESSING_FAILED, detail)
-                runtime.metrics.article_dead_lettered(PROCESSING_FAILED)
+                await _processing_failed(runtime, dead_letters, event, exc)
                 continue
             if alert is not None:
                 sent = await alerts.send(
@@ -277,6 +273,14 @@ async def _dead_letter(topic: TopicT, event: EventT[Any], reason: str, detail: s
         value = value[:65536]
     sent = await topic.send(key=event.key, value=value, headers=headers)
     await sent
+
+
+async def _processing_failed(
+    runtime: Runtime, topic: TopicT, event: EventT[Any], exc: Exception
+) -> None:
+    """Keep an event a bug failed on, with the exception, on the dead-letter topic, counted."""
+    await _dead_letter(topic, event, PROCESSING_FAILED, f"{type(exc).__name__}: {exc}")
+    runtime.metrics.article_dead_lettered(PROCESSING_FAILED)
 
 
 def _finalise(runtime: Runtime, draft: Alert, decision: story.Decision) -> Alert:

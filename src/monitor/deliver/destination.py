@@ -101,7 +101,11 @@ async def checked_addresses(
     One non-public address refuses the host as a whole (a name that also answers 10.0.0.1 is
     not a desk's public endpoint). Raises ``DestinationError``.
     """
-    allowed = allowed_forms(allow_hosts)
+    return await _checked(host, port, allowed_forms(allow_hosts), resolve)
+
+
+async def _checked(host: str, port: int, allowed: frozenset[str], resolve: Resolver) -> list[str]:
+    """``checked_addresses`` with the allow list already in ``allowed_forms``."""
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
@@ -136,7 +140,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         resolve: Resolver = resolve_host,
         inner: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
-        self._allow_hosts = tuple(allow_hosts)
+        self._allowed = allowed_forms(allow_hosts)  # once, not per connection
         self._resolve = resolve
         self._inner = inner or httpcore.AnyIOBackend()
 
@@ -148,9 +152,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        addresses = await checked_addresses(
-            host, port, allow_hosts=self._allow_hosts, resolve=self._resolve
-        )
+        addresses = await _checked(host, port, self._allowed, self._resolve)
         failure: httpcore.ConnectError | httpcore.ConnectTimeout | None = None
         for address in addresses:
             try:
@@ -163,7 +165,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 failure = exc
-        assert failure is not None  # checked_addresses never returns an empty list
+        assert failure is not None  # _checked never returns an empty list
         raise failure
 
     async def connect_unix_socket(

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -94,10 +94,10 @@ def _header(headers: object, name: str) -> bytes | None:
     return None
 
 
-async def read_dead_letters(
-    settings: Settings, subscriber_id: str, since: datetime | None, report: ReplayReport
-) -> list[DeadLetter]:
-    """The subscriber's letters currently in the topic, the latest per webhook-id."""
+@contextlib.asynccontextmanager
+async def _reading(settings: Settings, topic: str) -> AsyncIterator[AIOKafkaConsumer]:
+    """A consumer outside any group for a replay's reads, read-committed, from the earliest
+    offset kept; a Kafka error while reading ``topic`` is a retriable ``PublishError``."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         group_id=None,
@@ -106,11 +106,23 @@ async def read_dead_letters(
         auto_offset_reset="earliest",
         isolation_level="read_committed",
     )
-    letters: dict[str, DeadLetter] = {}
     try:
         await consumer.start()
+        yield consumer
+    except KafkaError as exc:
+        raise PublishError(f"reading {topic}: {exc}", retriable=True) from exc
+    finally:
+        await consumer.stop()
+
+
+async def read_dead_letters(
+    settings: Settings, subscriber_id: str, since: datetime | None, report: ReplayReport
+) -> list[DeadLetter]:
+    """The subscriber's letters currently in the topic, the latest per webhook-id."""
+    letters: dict[str, DeadLetter] = {}
+    topic = settings.topic_webhook_dlq
+    async with _reading(settings, topic) as consumer:
         # the topic has topic_partitions partitions: ensure_topics refuses to start otherwise
-        topic = settings.topic_webhook_dlq
         tps = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
@@ -156,10 +168,6 @@ async def read_dead_letters(
             for tp in list(remaining):
                 if await consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)
-    except KafkaError as exc:
-        raise PublishError(f"reading {settings.topic_webhook_dlq}: {exc}", retriable=True) from exc
-    finally:
-        await consumer.stop()
     return list(letters.values())
 
 
@@ -170,16 +178,8 @@ async def read_alerts(
     found: dict[tuple[int, int], Alert] = {}
     if not positions:
         return found
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
-        group_id=None,
-        client_id=f"{settings.app_id}-replay",
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",  # an offset already deleted reads from the oldest kept
-        isolation_level="read_committed",
-    )
-    try:
-        await consumer.start()
+    # an offset already deleted reads from the oldest kept (auto_offset_reset="earliest")
+    async with _reading(settings, settings.topic_alerts) as consumer:
         tps = {p: TopicPartition(settings.topic_alerts, p) for p, _ in positions}
         consumer.assign(list(tps.values()))
         end = await consumer.end_offsets(list(tps.values()))
@@ -197,10 +197,6 @@ async def read_alerts(
                         with contextlib.suppress(msgspec.DecodeError):
                             found[(partition, offset)] = decode_alert(records[0].value or b"")
                     break
-    except KafkaError as exc:
-        raise PublishError(f"reading {settings.topic_alerts}: {exc}", retriable=True) from exc
-    finally:
-        await consumer.stop()
     return found
 
 
