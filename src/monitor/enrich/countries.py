@@ -73,15 +73,11 @@ class CountryHit(NamedTuple):
     start: int
     end: int
     weight: float = NAME_WEIGHT  # NAME_WEIGHT for a name or adjective; a place's is its own
-
-    @property
-    def place(self) -> bool:
-        """A city or region of the country, not its name, adjective or demonym."""
-        return self.weight != NAME_WEIGHT
+    place: bool = False  # a city or region of the country, not its name, adjective or demonym
 
 
-# the matcher's value for a form: (ISO code, its weight: NAME_WEIGHT unless a place)
-CountryForm = tuple[str, float]
+# the matcher's value for a form: (ISO code, its weight, whether it is a place)
+CountryForm = tuple[str, float, bool]
 
 
 @dataclass(frozen=True)
@@ -124,7 +120,7 @@ class CountryFinder:
                 name = territories.get(code)
                 if name:
                     for form in _name_forms(name, suffixes, endings):
-                        matcher.add(form, (code, NAME_WEIGHT), origin=f"CLDR {lang} {code}")
+                        matcher.add(form, (code, NAME_WEIGHT, False), origin=f"CLDR {lang} {code}")
                         named.add(form_key(form))
             plurals = _plurals(conf.get("stem_plurals"), origin)
             for code, per_lang in forms.items():
@@ -132,11 +128,11 @@ class CountryFinder:
                     raise ConfigError(DATA_FILE, f"forms.{code}: expected a mapping by language")
                 where = f"{DATA_FILE}: forms.{code}.{lang}"
                 for form in _with_plurals(data.strings(per_lang.get(lang), where), plurals):
-                    matcher.add(form, (code, NAME_WEIGHT), origin=where)
+                    matcher.add(form, (code, NAME_WEIGHT, False), origin=where)
                     named.add(form_key(form))
             for form, code, weight, where in places.forms(lang, suffixes, endings):
                 if form_key(form) not in named:
-                    matcher.add(form, (code, weight), origin=where)
+                    matcher.add(form, (code, weight, True), origin=where)
             matcher.build()
             built[lang] = _Language(
                 matcher,
@@ -164,7 +160,7 @@ class CountryFinder:
             if lang is None:
                 return []
             found = lang.matcher.find(doc.text, doc.folded)
-        return [CountryHit(h.value[0], h.start, h.end, h.value[1]) for h in found]
+        return [CountryHit(h.value[0], h.start, h.end, *h.value[1:]) for h in found]
 
     def countries(self, doc: Document, hits: list[CountryHit]) -> tuple[Country, ...]:
         """Countries with mentions and roles, the location first, then by first mention."""

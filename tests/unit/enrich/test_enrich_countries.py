@@ -219,6 +219,17 @@ def test_a_country_only_a_place_names_has_no_role_and_is_not_named_as_an_actor(
     assert sent.actors == {"RU"}
 
 
+def test_a_country_only_a_city_or_region_names_has_no_role(enricher: Enricher) -> None:
+    """The same holds for the places of places.yaml, not only for capitals: Congo, named only by
+    Goma (a place weighing as much as a name), gets no role and is no actor (it was an actor
+    while a place was told from a name by its weight alone)."""
+    text = "Burundian soldiers arrived in Sudan. Refugees crossed to Goma."
+    result = enricher.analyse(analyse(text, "en"))
+    roles = {c.code: c.roles for c in result.entities.countries}
+    assert roles == {"SD": ("location",), "BI": ("actor",), "CD": ()}
+    assert {code for code, _ in result.country_mentions} == {"SD", "BI"}
+
+
 def test_capitals_count_half_toward_the_location(enricher: Enricher) -> None:
     """A capital stands for its government as often as for the place (a dateline, "said in
     Moscow"), so its mentions count half: Sudan, named once after "in", beats Moscow's dateline
