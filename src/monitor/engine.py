@@ -426,7 +426,9 @@ class RuleSet:
         for groups, min_hits, in_lead in compiled.vetoes:
             if not groups.isdisjoint(by_group):
                 if in_lead and end < 0:
-                    end = lead_end(doc, compiled.rule.lead_sentences)
+                    end = lead_end(
+                        doc, compiled.rule.lead_sentences, compiled.rule.lead_after_scene
+                    )
                 texts = {
                     terms[h[2]].text
                     for g in groups
@@ -441,7 +443,9 @@ class RuleSet:
         for clause in compiled.clauses:
             if lead is None and (clause.lead or clause.none_lead):
                 if end < 0:
-                    end = lead_end(doc, compiled.rule.lead_sentences)
+                    end = lead_end(
+                        doc, compiled.rule.lead_sentences, compiled.rule.lead_after_scene
+                    )
                 lead = {g: [h for h in hs if h[0] < end] for g, hs in by_group.items()}
                 lead = {g: hs for g, hs in lead.items() if hs}
             view = lead if clause.lead and lead is not None else by_group
@@ -536,13 +540,37 @@ def _compile_rule(rule: Rule, names: dict[str, int]) -> _CompiledRule:
     return _CompiledRule(rule, clauses, ignore, vetoes, gates, len(rule.groups))
 
 
-def lead_end(doc: Document, sentences: int) -> int:
+def lead_end(doc: Document, sentences: int, after_scene: bool = False) -> int:
     """Where the lead ends: after the first paragraph (an article's title: ``Article.body`` puts
     it first, then a blank line) and ``sentences`` sentences after it. Without a blank line, the
-    first sentence stands for the paragraph."""
+    first sentence stands for the paragraph.
+
+    ``after_scene``: a first body paragraph longer than ``sentences`` is a feature's scene ("At
+    three in the morning the boulevard smells of pepper spray ..."), and the news comes in the
+    paragraph after it (the nut graf), so the lead runs ``sentences`` sentences into that one.
+    A text without a second paragraph keeps the plain count."""
     spans = doc.sentences
-    last = min(title_sentences(doc) + sentences, len(spans)) - 1
+    title = title_sentences(doc)
+    count = sentences
+    if after_scene:
+        scene = _paragraph_sentences(doc, title)
+        if scene is not None and scene > sentences:
+            count += scene
+    last = min(title + count, len(spans)) - 1
     return spans[last][1] if last >= 0 else len(doc.text)
+
+
+def _paragraph_sentences(doc: Document, start: int) -> int | None:
+    """How many sentences the paragraph that begins with sentence ``start`` has, or None when
+    no blank line ends it before the text does."""
+    spans = doc.sentences
+    if start >= len(spans):
+        return None
+    text = doc.text
+    blank = text.find("\n\n", spans[start][0])
+    if blank < 0 or not text[blank:].strip():
+        return None
+    return doc.sentence_index(blank) + 1 - start
 
 
 def title_sentences(doc: Document) -> int:

@@ -201,6 +201,9 @@ class Rule:
     vetoes: tuple[Veto, ...] = ()
     # the lead: the article's first paragraph (its title) and this many sentences after it
     lead_sentences: int = DEFAULT_LEAD_SENTENCES
+    # a first body paragraph longer than lead_sentences is a feature's scene: the lead then
+    # runs lead_sentences sentences into the paragraph after it (the nut graf)
+    lead_after_scene: bool = False
     should_match: tuple[Example, ...] = field(default=(), repr=False)
     should_not_match: tuple[Example, ...] = field(default=(), repr=False)
     source: str = ""

@@ -498,6 +498,7 @@ def _build(item: _File, forms: Mapping[tuple[str, str], frozenset[str]]) -> Rule
             for v in data.get("veto", ())
         ),
         lead_sentences=data.get("lead_sentences", DEFAULT_LEAD_SENTENCES),
+        lead_after_scene=data.get("lead_after_scene", False),
         should_match=tuple(
             _example(e, item.example_lines["match", i])
             for i, e in enumerate(tests.get("match", ()))

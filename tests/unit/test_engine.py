@@ -340,6 +340,39 @@ def test_clause_in_lead(tmp_path: Path, text: str, expected: bool) -> None:
     assert fired(ruleset(tmp_path, LEAD, "[en]"), text) is expected
 
 
+SCENE = (
+    "Night in the capital\n\nSmoke rose. Glass lay on the street. A man swept. A woman wept.\n\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "after_scene", "expected"),
+    [
+        pytest.param(SCENE + "Calm came. The army staged a coup.", True, True, id="nut-graf"),
+        pytest.param(SCENE + "Calm came. The army staged a coup.", False, False, id="plain-count"),
+        pytest.param(
+            SCENE + "Calm came. Buses ran. Trams ran. The army staged a coup.",
+            True,
+            False,
+            id="beyond-the-nut-graf",
+        ),
+        pytest.param(
+            "Night in the capital\n\nSmoke rose. Glass lay on the street. A man swept. The army"
+            " staged a coup.",
+            True,
+            False,
+            id="one-paragraph-keeps-the-count",
+        ),
+    ],
+)
+def test_lead_after_scene(tmp_path: Path, text: str, after_scene: bool, expected: bool) -> None:
+    """`lead_after_scene`: a first paragraph longer than `lead_sentences` is a scene, and the
+    lead runs `lead_sentences` sentences into the paragraph after it; a text of one paragraph
+    keeps the plain count."""
+    body = LEAD + f"lead_after_scene: {str(after_scene).lower()}\n"
+    assert fired(ruleset(tmp_path, body, "[en]"), text) is expected
+
+
 VETO = """
 terms:
   a: {en: [troops]}
