@@ -67,6 +67,8 @@ SEALED = (
     Sealed("heldout7", range(701, 711), (1000, 6000), (7, 7, 6), short_and_long=20),
     # radio scripts, digests, flashes and updates, scene reports, court and inquiry pieces
     Sealed("heldout8", range(601, 611), (1000, 6000), (7, 7, 6), short_and_long=20),
+    # live blogs, Q&A explainers, communiqués, interviews, local outlets, corrections, newsletters
+    Sealed("heldout9", range(501, 511), (1000, 6000), (7, 7, 6), short_and_long=20),
 )
 SEALED_ROWS = [(spec, path, item) for spec in SEALED for path, item in spec.rows]
 
