@@ -179,6 +179,8 @@ class RuleSet:
         self._terms: list[_TermRef] = []
         self._compiled: list[_CompiledRule] = []
         table: dict[str, dict[str, list[int]]] = {}  # padded key -> language -> term ids
+        # padded key -> term id -> the padded particle that must follow (separable verbs)
+        split: dict[str, dict[int, str]] = {}
         languages: set[str] = set()
         for rule_index, rule in enumerate(self.rules):
             names = {g.name: i for i, g in enumerate(rule.groups)}
@@ -192,6 +194,13 @@ class RuleSet:
                     for key in _keys(term.key):
                         padded = f" {scan_key(key)}{tail}"
                         table.setdefault(padded, {}).setdefault(term.lang, []).append(term_id)
+                    if term.split:
+                        particle = f" {scan_key(term.particle)} "
+                        table.setdefault(particle, {})  # a key of no term: only looked for
+                        for key in _keys(term.split):
+                            padded = f" {scan_key(key)} "
+                            table.setdefault(padded, {}).setdefault(term.lang, []).append(term_id)
+                            split.setdefault(padded, {})[term_id] = particle
             self._compiled.append(_compile_rule(rule, names))
         self.languages = frozenset(languages)
         self._term_rule = [t.rule for t in self._terms]
@@ -245,6 +254,13 @@ class RuleSet:
             ahocorasick_rs.BytesAhoCorasick(keys, implementation=implementation) if keys else None
         )
         self.size = len(table)
+        index = {key: i for i, key in enumerate(table)}
+        # key index -> term id -> key index of the particle that must follow in the sentence
+        self._split: dict[int, dict[int, int]] = {
+            index[key]: {term_id: index[particle] for term_id, particle in terms.items()}
+            for key, terms in split.items()
+        }
+        self._particles = frozenset(i for terms in self._split.values() for i in terms.values())
 
     def _entry(self, per_lang: dict[str, list[int]]) -> Entry:
         """Term ids per document language; ``*`` when the language is none of the rule set's."""
@@ -386,10 +402,13 @@ class RuleSet:
         by_rule: dict[int, list[_Hit]] = {rule_index: [] for rule_index in rules}
         per_key = self._seen(doc).ids
         chars = None if doc.folded.isascii() else _CharOffsets(scan)
+        split = self._split
+        particles: dict[int, list[int]] | None = None
         for key_index, start, stop in found:
             ids = per_key[key_index]
             if ids is None:
                 continue
+            needs = split.get(key_index) if split else None
             span: tuple[int, int] | None = None
             for rule_index, term_id, _ in ids:
                 hits = by_rule.get(rule_index)
@@ -397,8 +416,24 @@ class RuleSet:
                     continue
                 if span is None:
                     span = self._span(key_index, start, stop, chars, doc.folded)
+                if needs is not None and term_id in needs:
+                    if particles is None:
+                        particles = self._particle_starts(found, chars, doc)
+                    if not _followed_in_sentence(span, particles.get(needs[term_id], ()), doc):
+                        continue
                 hits.append((*span, term_id))
         return by_rule
+
+    def _particle_starts(
+        self, found: list[_Found], chars: _CharOffsets | None, doc: Document
+    ) -> dict[int, list[int]]:
+        """Where each separable verb particle occurs (folded offsets, ascending)."""
+        starts: dict[int, list[int]] = {}
+        for key_index, start, stop in found:
+            if key_index in self._particles:
+                span = self._span(key_index, start, stop, chars, doc.folded)
+                starts.setdefault(key_index, []).append(span[0])
+        return starts
 
     def _span(
         self, key_index: int, start: int, stop: int, chars: _CharOffsets | None, folded: str
@@ -505,6 +540,12 @@ class _CharOffsets:
             self._char -= len(self._text[offset : self._byte].decode())
         self._byte = offset
         return self._char
+
+
+def _followed_in_sentence(span: tuple[int, int], particles: Sequence[int], doc: Document) -> bool:
+    """Whether a particle follows the verb at ``span`` in its sentence ("roept ... uit")."""
+    i = bisect.bisect_left(particles, span[1])
+    return i < len(particles) and doc.sentence_index(particles[i]) == doc.sentence_index(span[0])
 
 
 def _keys(key: str) -> tuple[str, ...]:

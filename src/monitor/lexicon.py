@@ -9,6 +9,13 @@ cover those.
 
 Reading a dictionary takes 0.3-3 s per language (de and ru are the big ones), so the forms are
 cached on disk per language and simplemma version when a cache directory is given.
+
+Dutch and German split a separable verb in a main clause: *de regering roept de noodtoestand
+uit*, *der Premier tritt nach der Wahl zurück*. The dictionary knows *uitroepen*, *uitgeroepen*
+but not that sentence, so ``separable`` names the particle and the verb without it, whose finite
+forms (``finite``) the engine counts when the particle follows in the same sentence. Only
+particles that always separate are listed: *over*, *door*, *om*, *über*, *unter*, *durch* and
+*um* begin separable and inseparable verbs alike (*voorkómen* "prevent").
 """
 
 from __future__ import annotations
@@ -31,6 +38,46 @@ _FORMAT = 2  # bump when the expansion changes: old cache files are then ignored
 
 # (language, word as written) -> folded forms; lives as long as the process
 _FORMS: dict[tuple[str, str], frozenset[str]] = {}
+
+# longest first, so "zurück" wins over "zu"
+_PARTICLES = {
+    "nl": ("terug", "binnen", "samen", "neer", "vast", "aan", "bij", "mee", "los", "weg", "toe",
+           "uit", "af", "in", "na", "op"),
+    "de": ("zusammen", "zurück", "heim", "fort", "fest", "nach", "weg", "los", "mit", "auf", "aus",
+           "bei", "ein", "her", "hin", "ab", "an", "vor", "zu"),
+}  # fmt: skip
+_MIN_STEM = 4  # letters of the verb without its particle ("ab" + "gehen", not "an" + "den")
+
+
+def separable(lang: str, word: str) -> tuple[str, str] | None:
+    """(particle, verb) of a Dutch or German separable verb in the infinitive ("uitroepen" ->
+    ("uit", "roepen")), or None. Only infinitives qualify (a lemma term written as a noun, such
+    as "opstand", is not split)."""
+    written = word.lower()  # not folded: "zurückführen" is "führen", not "fuhren"
+    if " " in written or not written.endswith(("en", "ern", "eln")):
+        return None
+    for particle in _PARTICLES.get(lang, ()):
+        if written.startswith(particle) and len(written) - len(particle) >= _MIN_STEM:
+            return particle, written[len(particle) :]
+    return None
+
+
+def finite(lang: str, verb: str, forms: Iterable[str]) -> frozenset[str]:
+    """The forms of ``verb`` that a main clause splits from the particle: not the participles
+    (*geroepen*, *roepend*), which the dictionary already has joined (*uitgeroepen*)."""
+    keep = set()
+    for form in forms:
+        if lang in _PARTICLES and form.startswith("ge") and not verb.startswith("ge"):
+            continue
+        if form.endswith(("end", "ende", "enden", "endes", "ender", "endem")):
+            continue
+        # nouns the dictionary files under the verb: "roepje", "trekje" (nl), "Rufens" (de)
+        if form.endswith(("je", "jes") if lang == "nl" else ("ens",)):
+            continue
+        if " " in form:
+            continue
+        keep.add(form)
+    return frozenset(keep)
 
 
 def forms(

@@ -9,8 +9,10 @@ Term syntax, one phrase per string, always matched on folded text (case and diac
 
 - ``troepen``        the exact word or phrase, on word boundaries
 - ``troep*``         a prefix: the last word may continue (``troepen``, ``troepenmacht``)
-- ``~inroepen``      the lemma: every dictionary form of it (``ingeroepen``, ``riep in``... as
-                     far as simplemma's dictionary knows them), expanded when the rule set loads
+- ``~inroepen``      the lemma: every dictionary form of it (``ingeroepen``, ``inroepen``... as
+                     far as simplemma's dictionary knows them), expanded when the rule set loads;
+                     a Dutch or German separable verb also matches split, as main clauses put it
+                     (``riep ... in``: a finite form, then the particle later in the sentence)
 
 There is no raw regex on purpose: no catastrophic backtracking, and every term fits one automaton.
 """
@@ -40,6 +42,10 @@ class Term:
     kind: TermKind
     # the folded phrase without ``*``/``~``: the automaton key (lemma terms add their forms)
     key: str
+    # a separable verb (``~uitroepen``): its particle, and the finite forms of the verb without
+    # it ("\x1f"-separated, like ``key``) that count when the particle follows in the sentence
+    particle: str = ""
+    split: str = ""
 
 
 @dataclass(frozen=True, slots=True)

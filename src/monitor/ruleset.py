@@ -385,6 +385,9 @@ def _lemma_forms(
                     kind, text = _split(term, bool(group.get("lemma")))
                     if kind == "lemma":
                         wanted.setdefault(lang, set()).update(text.split())
+                        split = lexicon.separable(lang, text)
+                        if split is not None:
+                            wanted[lang].add(split[1])
     out: dict[tuple[str, str], frozenset[str]] = {}
     for lang, words in sorted(wanted.items()):
         for word, found in lexicon.forms(lang, words, cache_dir).items():
@@ -415,7 +418,14 @@ def _term(
         )
         per_word = [[fold(w)] for w in text.split()]
     keys = sorted({" ".join(p) for p in itertools.product(*per_word)})
-    return Term(term, lang, "lemma", "\x1f".join(keys))
+    split = lexicon.separable(lang, text)
+    if split is None:
+        return Term(term, lang, "lemma", "\x1f".join(keys))
+    particle, verb = split
+    finite = lexicon.finite(lang, verb, forms[(lang, verb)])
+    return Term(
+        term, lang, "lemma", "\x1f".join(keys), fold(particle), "\x1f".join(sorted(finite))
+    )
 
 
 def _example(raw: Mapping[str, Any], line: int) -> Example:

@@ -629,3 +629,43 @@ def test_foreign_actor_sentence_with_stated_facts_counts_anywhere(tmp_path: Path
     home = FakeFacts(frozenset({"SO"}), "SO", frozenset({"SO"}))
     assert fired(rs, text, facts=foreign) is True
     assert fired(rs, text, facts=home) is False
+
+
+SEPARABLE = """
+terms:
+  declare: {nl: [~uitroepen], de: [~zurücktreten]}
+  what: {nl: [noodtoestand], de: [premier]}
+match:
+  - all: [declare, what]
+    near: sentence
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        pytest.param("De regering roept de noodtoestand uit.", "nl", True, id="split"),
+        pytest.param("De regering riep gisteren de noodtoestand uit.", "nl", True, id="split-past"),
+        pytest.param("De regering heeft de noodtoestand uitgeroepen.", "nl", True, id="joined"),
+        pytest.param(
+            "De regering roept op tot kalmte in de noodtoestand. Uit angst bleef men thuis.",
+            "nl",
+            False,
+            id="particle-in-the-next-sentence",
+        ),
+        pytest.param(
+            "Uit de hoofdstad roept men om hulp in de noodtoestand.",
+            "nl",
+            False,
+            id="particle-before-the-verb",
+        ),
+        pytest.param("Der Premier tritt nach der Wahl zurück.", "de", True, id="split-de"),
+        pytest.param("Der Premier tritt heute in Berlin auf.", "de", False, id="other-particle"),
+    ],
+)
+def test_separable_verb_split_in_a_main_clause(
+    tmp_path: Path, text: str, lang: str, expected: bool
+) -> None:
+    """A lemma term of a Dutch or German separable verb also matches its finite form when its
+    particle follows later in the same sentence ("roept ... uit"), as main clauses put it."""
+    assert fired(ruleset(tmp_path, SEPARABLE, "[nl, de]"), text, lang) is expected
