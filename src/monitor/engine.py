@@ -116,6 +116,8 @@ class _CompiledClause:
     none_sentence: tuple[int, ...]
     # groups one of which must hit in a figure's sentence (``facts.figure_sentence_with``)
     figure_groups: tuple[int, ...]
+    # groups after whose hits a destination country is named (``facts.destination_after``)
+    destination_groups: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,6 +495,7 @@ class RuleSet:
                 _sentences_with(clause.figure_groups, by_group, doc),
                 doc,
                 chosen,
+                [h for h in chosen if terms[h[2]].group in clause.destination_groups],
             ):
                 continue
             return Match(compiled.rule, clause.clause.describe(), self._evidence(chosen, doc))
@@ -572,6 +575,7 @@ def _compile_rule(rule: Rule, names: dict[str, int]) -> _CompiledRule:
             ids(c.none_lead),
             ids(c.none_sentence),
             ids(c.facts.figure_sentence_with) if c.facts is not None else (),
+            ids(c.facts.destination_after) if c.facts is not None else (),
         )
         for c in rule.clauses
     )
@@ -708,15 +712,19 @@ def _facts_hold(
     sentences: set[int] | None,
     doc: Document,
     chosen: Sequence[_Hit],
+    departures: Sequence[_Hit] = (),
 ) -> bool:
     """``sentences``: where the figures must stand (``figure_sentence_with``), or None;
-    ``chosen``: the clause's hits (their sentences are where ``foreign_actor: sentence`` looks)."""
+    ``chosen``: the clause's hits (their sentences are where ``foreign_actor: sentence`` looks);
+    ``departures``: those of them a destination must follow (``destination_after``)."""
     facts = lazy.get()
     if facts is None:
         return False
     if condition.min_countries and len(facts.countries) < condition.min_countries:
         return False
     if condition.foreign_actor and not _foreign(condition, facts, doc, chosen):
+        return False
+    if condition.destination_after and not _destination(facts, doc, departures):
         return False
     placed = _placed_figures(facts) if sentences is not None else None
     for kind, minimum in condition.figures:
@@ -751,6 +759,31 @@ def _foreign(condition: FactCondition, facts: Facts, doc: Document, chosen: Sequ
         code != location and ((i := doc.sentence_index(at)) < title or i in where)
         for code, at in placed
     )
+
+
+# between "leave for" and the country: spaces and at most an article ("the", "il", "l'")
+_DESTINATION_GAP = re.compile(r"[\s'\u2019]*(?:\w{1,3}[\s'\u2019]+)?")
+
+
+def _destination(facts: Facts, doc: Document, departures: Sequence[_Hit]) -> bool:
+    """A country named right after a departure hit (an article may stand between), and not
+    named before the hit in its sentence too (the troops' own country: "Mexican soldiers head
+    for Mexico's north"). Facts that cannot place their mentions answer no: a destination is a
+    matter of position."""
+    placed = _placed_countries(facts)
+    if not placed:
+        return False
+    for start, end, _ in departures:
+        sentence = doc.sentence_index(start)
+        for code, at in placed:
+            if at < end or not _DESTINATION_GAP.fullmatch(doc.text, end, at):
+                continue
+            if not any(
+                other == code and other_at < start and doc.sentence_index(other_at) == sentence
+                for other, other_at in placed
+            ):
+                return True
+    return False
 
 
 def _placed_countries(facts: Facts) -> tuple[tuple[str, int], ...] | None:

@@ -68,6 +68,10 @@ class FactCondition:
     figures: tuple[tuple[str, int], ...] = ()
     # the figures must stand in a sentence with a hit of one of these groups (their own event)
     figure_sentence_with: tuple[str, ...] = ()
+    # a country is named right after a hit of one of these groups ("leave for Estonia", "parten
+    # hacia Letonia"): the troops go there, so they are foreign to it, unless their sentence
+    # names that same country before, as theirs ("Mexican soldiers head for Mexico's north")
+    destination_after: tuple[str, ...] = ()
 
     def describe(self) -> str:
         parts = []
@@ -80,6 +84,8 @@ class FactCondition:
         parts.extend(f"{kind} >= {minimum}" for kind, minimum in self.figures)
         if self.figure_sentence_with:
             parts.append(f"in a sentence with {' or '.join(self.figure_sentence_with)}")
+        if self.destination_after:
+            parts.append(f"a country named right after {' or '.join(self.destination_after)}")
         return ", ".join(parts)
 
 

@@ -304,10 +304,8 @@ def _check(item: _File) -> None:
     for c, clause in enumerate(data["match"]):
         for key in ("all", "any"):
             refer(["match", c, key], clause.get(key, ()))
-        refer(
-            ["match", c, "facts", "figure_sentence_with"],
-            clause.get("facts", {}).get("figure_sentence_with", ()),
-        )
+        for key in ("figure_sentence_with", "destination_after"):
+            refer(["match", c, "facts", key], clause.get("facts", {}).get(key, ()))
         required = set(clause.get("all", ())) | set(clause.get("any", ()))
         for where, names in _exclusions(clause.get("none", ())):
             refer(["match", c, "none", *where], names)
@@ -480,6 +478,7 @@ def _build(item: _File, forms: Mapping[tuple[str, str], frozenset[str]]) -> Rule
                     foreign_actor=facts.get("foreign_actor", False),
                     figures=tuple(sorted(facts.get("figures", {}).items())),
                     figure_sentence_with=tuple(facts.get("figure_sentence_with", ())),
+                    destination_after=tuple(facts.get("destination_after", ())),
                 ),
                 within=raw.get("in", "article"),
             )

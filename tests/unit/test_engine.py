@@ -669,3 +669,34 @@ def test_separable_verb_split_in_a_main_clause(
     """A lemma term of a Dutch or German separable verb also matches its finite form when its
     particle follows later in the same sentence ("roept ... uit"), as main clauses put it."""
     assert fired(ruleset(tmp_path, SEPARABLE, "[nl, de]"), text, lang) is expected
+
+
+DESTINATION = """
+terms:
+  troops: {en: [soldiers], es: [soldados]}
+  depart_for: {en: [leave for, head to], es: [parten hacia]}
+match:
+  - all: [troops, depart_for]
+    near: sentence
+    facts: {destination_after: [depart_for]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "surfaces", "expected"),
+    [
+        pytest.param("en", "Tidworth soldiers leave for Estonia on Monday.", {"Estonia": "EE"}, True, id="country-after-the-verb"),
+        pytest.param("es", "Los soldados de la brigada parten hacia Letonia desde Vigo.", {"Letonia": "LV"}, True, id="es"),
+        pytest.param("en", "Soldiers leave for the border, Estonia's defence ministry said.", {"Estonia": "EE"}, False, id="country-too-far"),
+        pytest.param("en", "Soldiers leave for the capital. Estonia is calm.", {"Estonia": "EE"}, False, id="country-in-the-next-sentence"),
+        pytest.param("en", "Mexican soldiers head to Mexico's north.", {"Mexican": "MX", "Mexico": "MX"}, False, id="their-own-country"),
+        pytest.param("en", "Estonian soldiers head to Latvia.", {"Estonian": "EE", "Latvia": "LV"}, True, id="another-country"),
+    ],
+)  # fmt: skip
+def test_destination_after(
+    tmp_path: Path, lang: str, text: str, surfaces: dict[str, str], expected: bool
+) -> None:
+    """`destination_after`: a country named right after a departure ("leave for Estonia") makes
+    the troops foreign there, unless the sentence names that country before, as theirs."""
+    facts = _mentions(text, next(iter(surfaces.values())), surfaces)
+    assert fired(ruleset(tmp_path, DESTINATION, "[en, es]"), text, lang, facts) is expected
