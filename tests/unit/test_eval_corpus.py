@@ -69,6 +69,8 @@ SEALED = (
     Sealed("heldout8", range(601, 611), (1000, 6000), (7, 7, 6), short_and_long=20),
     # live blogs, Q&A explainers, communiqués, interviews, local outlets, corrections, newsletters
     Sealed("heldout9", range(501, 511), (1000, 6000), (7, 7, 6), short_and_long=20),
+    # analyses, market and culture pages, diaspora and NGO notes, urgent+update, factboxes
+    Sealed("heldout10", range(401, 411), (1000, 6000), (7, 7, 6), short_and_long=20),
 )
 SEALED_ROWS = [(spec, path, item) for spec in SEALED for path, item in spec.rows]
 
