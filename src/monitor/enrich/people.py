@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -557,17 +558,22 @@ class PeopleFinder:
         bare = [i for i in found if starts[i] not in seen and text[starts[i]].isupper()]
         if not bare:
             return
-        # token starts inside a mention of the person: those tokens are part of a longer name
-        covered: dict[str, set[int]] = {}
-        for key, group in groups.items():
-            inside = covered[key] = set()
-            for m in set(group.mentions):
-                lo = bisect_left(starts, m.span.start)
-                inside.update(starts[lo : bisect_left(starts, m.span.end, lo)])
+        # A token inside a mention of the person is part of a longer name. Per person with a
+        # candidate: its mentions' starts in order and the furthest end reached so far, so one
+        # bisect tells whether a mention starting at or before the token reaches past it.
+        reach: dict[str, tuple[list[int], list[int]]] = {}
         for i in bare:
             start = starts[i]
             key = surnames[norms[i]]
-            if start in covered[key]:
+            spans = reach.get(key)
+            if spans is None:
+                ordered = sorted({(m.span.start, m.span.end) for m in groups[key].mentions})
+                spans = reach[key] = (
+                    [s for s, _ in ordered],
+                    list(accumulate((e for _, e in ordered), max)),
+                )
+            k = bisect_right(spans[0], start) - 1
+            if k >= 0 and spans[1][k] > start:
                 continue
             end = ends[i]
             groups[key].mentions.append(Mention(text[start:end], Span(start, end)))
