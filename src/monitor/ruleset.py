@@ -421,9 +421,7 @@ def _term(
         return Term(term, lang, "lemma", "\x1f".join(keys))
     particle, verb = split
     finite = lexicon.finite(lang, verb, forms[(lang, verb)])
-    return Term(
-        term, lang, "lemma", "\x1f".join(keys), fold(particle), "\x1f".join(sorted(finite))
-    )
+    return Term(term, lang, "lemma", "\x1f".join(keys), fold(particle), "\x1f".join(sorted(finite)))
 
 
 def _example(raw: Mapping[str, Any], line: int) -> Example:
