@@ -71,6 +71,8 @@ SEALED = (
     Sealed("heldout9", range(501, 511), (1000, 6000), (7, 7, 6), short_and_long=20),
     # analyses, market and culture pages, diaspora and NGO notes, urgent+update, factboxes
     Sealed("heldout10", range(401, 411), (1000, 6000), (7, 7, 6), short_and_long=20),
+    # advisories, travel notices, business wires, transcripts, minutes, obituaries, reader Q&A
+    Sealed("heldout11", range(301, 311), (1000, 6000), (7, 7, 6), short_and_long=20),
 )
 SEALED_ROWS = [(spec, path, item) for spec in SEALED for path, item in spec.rows]
 
