@@ -45,7 +45,8 @@ class Facts(Protocol):
     Facts that can place what they found also have ``figures`` (``Figure`` with spans) and
     ``country_mentions`` ((code, start offset), ...): then ``figure_sentence_with`` and
     ``foreign_actor: sentence`` look at sentences; without them (a rule test's stated facts)
-    those conditions read the article as a whole."""
+    those conditions read the article as a whole. ``country_names`` (the mentions by name,
+    adjective or demonym, not by a city) is where ``destination_after`` looks."""
 
     @property
     def countries(self) -> frozenset[str]: ...  # ISO alpha-2 codes mentioned
@@ -768,9 +769,12 @@ _DESTINATION_GAP = re.compile(r"[\s'\u2019]*(?:\w{1,3}[\s'\u2019]+)?")
 def _destination(facts: Facts, doc: Document, departures: Sequence[_Hit]) -> bool:
     """A country named right after a departure hit (an article may stand between), and not
     named before the hit in its sentence too (the troops' own country: "Mexican soldiers head
-    for Mexico's north"). Facts that cannot place their mentions answer no: a destination is a
-    matter of position."""
-    placed = _placed_countries(facts)
+    for Mexico's north"). Named: by its name, adjective or demonym (``country_names``), not by a
+    city; facts without them fall back on ``country_mentions``. Facts that cannot place their
+    mentions answer no: a destination is a matter of position."""
+    placed = getattr(facts, "country_names", None)
+    if not isinstance(placed, tuple):
+        placed = _placed_countries(facts)
     if not placed:
         return False
     for start, end, _ in departures:

@@ -700,3 +700,24 @@ def test_destination_after(
     the troops foreign there, unless the sentence names that country before, as theirs."""
     facts = _mentions(text, next(iter(surfaces.values())), surfaces)
     assert fired(ruleset(tmp_path, DESTINATION, "[en, es]"), text, lang, facts) is expected
+
+
+@dataclass
+class NamedFacts(MentionFacts):
+    """Facts that also tell mentions by name from mentions by a city (``country_names``)."""
+
+    country_names: tuple[tuple[str, int], ...] = ()
+
+
+def test_destination_after_needs_a_country_name_not_a_city(tmp_path: Path) -> None:
+    """A city after "leave for" names its country as a place, not as a destination: home
+    troops leaving for the capital are not foreign there."""
+    rs = ruleset(tmp_path, DESTINATION, "[en, es]")
+    city = "Soldiers leave for Lisbon on Monday."
+    at = city.index("Lisbon")
+    facts = NamedFacts((("PT", at),), "PT", frozenset({"PT"}), country_names=())
+    assert fired(rs, city, "en", facts) is False
+    country = "Soldiers leave for Portugal on Monday."
+    at = country.index("Portugal")
+    facts = NamedFacts((("PT", at),), "PT", frozenset({"PT"}), country_names=(("PT", at),))
+    assert fired(rs, country, "en", facts) is True

@@ -41,6 +41,10 @@ class Enrichment(msgspec.Struct, frozen=True, kw_only=True):
 
     entities: Entities = msgspec.field(default_factory=Entities)
     figures: tuple[Figure, ...] = ()
+    # (code, start offset) of the mentions by a country's name, adjective or demonym, not by one
+    # of its places: a destination is a country named as such ("naar Hongarije"), while
+    # "naar Lissabon" is where home troops may go (the engine's ``destination_after``)
+    country_names: tuple[tuple[str, int], ...] = ()
 
     @property
     def countries(self) -> frozenset[str]:
@@ -160,4 +164,8 @@ class Enricher:
             organisations=organisations,
             people=people,
         )
-        return Enrichment(entities=entities, figures=self.figures.figures(doc))
+        return Enrichment(
+            entities=entities,
+            figures=self.figures.figures(doc),
+            country_names=tuple((h.code, h.start) for h in hits if not h.place),
+        )

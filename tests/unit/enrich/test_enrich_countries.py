@@ -105,6 +105,16 @@ def test_country_mentions_are_placed_in_text_order(enricher: Enricher) -> None:
     )
 
 
+def test_country_names_leave_out_places(enricher: Enricher) -> None:
+    """`Enrichment.country_names` (where the engine's `destination_after` looks) keeps the
+    mentions by name, adjective or demonym and leaves out cities: Goma names Congo as a place,
+    "Congo" names it as a country."""
+    text = "Burundian soldiers arrived in Goma. Congo thanked them."
+    result = enricher.analyse(analyse(text, "en"))
+    assert ("CD", text.index("Goma")) in result.country_mentions
+    assert result.country_names == (("BI", 0), ("CD", text.index("Congo")))
+
+
 @pytest.mark.parametrize(
     ("lang", "text", "surface", "code"),
     [
