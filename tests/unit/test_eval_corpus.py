@@ -73,6 +73,8 @@ SEALED = (
     Sealed("heldout10", range(401, 411), (1000, 6000), (7, 7, 6), short_and_long=20),
     # advisories, travel notices, business wires, transcripts, minutes, obituaries, reader Q&A
     Sealed("heldout11", range(301, 311), (1000, 6000), (7, 7, 6), short_and_long=20),
+    # plain wire copy, trade press, local TV and regional papers, parliament, roundups, long-reads
+    Sealed("heldout12", range(201, 211), (1000, 6000), (7, 7, 6), short_and_long=20),
 )
 SEALED_ROWS = [(spec, path, item) for spec in SEALED for path, item in spec.rows]
 
