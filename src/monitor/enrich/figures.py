@@ -400,10 +400,14 @@ def _reach(folded: str, counted: frozenset[str], tokens: _Tokens, i: int, n: int
     last = min(len(norms), i + n)
     if i >= last:
         return i
-    # Tokens hold no punctuation, so one search finds the first stop in the character right
-    # before token ``i`` or in a gap between the tokens up to ``last``.
+    # Tokens hold no punctuation, so one search finds the first stop in the gap before token
+    # ``i`` or in a gap between the tokens up to ``last``. After a number the whole gap counts
+    # ("at least 20. Deaths were ..." ends the sentence with the number); after a scale word
+    # only its last character, since "3,8 tys. żołnierzy" abbreviates the scale.
     start = starts[i]
-    stop = _STOP_GAP.search(folded, start - 1 if start else 0, starts[last - 1])
+    before = norms[i - 1] if i else ""
+    gap = tokens.ends[i - 1] if before.isdigit() or before in counted else max(start - 1, 0)
+    stop = _STOP_GAP.search(folded, gap, starts[last - 1])
     if stop is not None:
         if stop.start() < start:
             return i

@@ -26,6 +26,9 @@ F = tuple[str, int, str | None]
         pytest.param("en", "Prices rose 30 percent in 2022 over 12 months.", [], id="en-no-counts"),
         pytest.param("en", "The B52 crashed and 12 soldiers died; F16 pilots saw 40 troops.", [("deaths", 12, None), ("troops", 40, None)], id="en-digits-inside-a-word-are-no-number"),
         pytest.param("it", "Nell'attacco ci sono stati 12 morti e dell'3 feriti.", [("deaths", 12, None), ("injured", 3, None)], id="it-number-after-an-apostrophe"),
+        pytest.param("de", "Sanitäter sprachen von mindestens 20. Todesopfer gab es keine.", [], id="de-number-ends-its-sentence"),
+        pytest.param("en", "Medics counted 20. Deaths were not reported.", [], id="en-number-ends-its-sentence"),
+        pytest.param("nl", "Het dodental steeg naar negen. Onder de doden zijn twee agenten.", [("deaths", 9, None), ("deaths", 2, None)], id="nl-number-word-ends-its-sentence"),
     ],
 )  # fmt: skip
 def test_figures(enricher: Enricher, lang: str, text: str, expected: list[F]) -> None:
@@ -40,3 +43,10 @@ def test_figure_is_the_highest_of_a_kind(enricher: Enricher) -> None:
     result = enricher.analyse(analyse("12 doden gisteren, 40 doden vandaag.", "nl"))
     assert result.figure("deaths") == 40
     assert result.figure("troops") is None
+
+
+def test_an_abbreviated_scale_does_not_end_the_reach(enricher: Enricher) -> None:
+    """The period of "tys." abbreviates the scale (thousand): the count goes on to the noun,
+    while after a bare number a period ends it ("20. Deaths were ...")."""
+    figures = enricher.analyse(analyse("Przybyło około 3,8 tys. żołnierzy z USA.", "pl")).figures
+    assert [(f.kind, f.value) for f in figures] == [("troops", 3800)]
