@@ -103,6 +103,9 @@ class _TermRef(NamedTuple):
     group: int
     group_name: str
     text: str
+    # what makes two terms distinct for ``min_hits``: the folded key, so "exercício*" and
+    # "exercicio*", one word once folded, count once
+    key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +193,9 @@ class RuleSet:
             for group_index, group in enumerate(rule.groups):
                 for term in group.terms:
                     term_id = len(self._terms)
-                    self._terms.append(_TermRef(rule_index, group_index, group.name, term.text))
+                    self._terms.append(
+                        _TermRef(rule_index, group_index, group.name, term.text, term.key)
+                    )
                     if term.lang != COMMON:
                         languages.add(term.lang)
                     tail = "" if term.kind == "prefix" else " "
@@ -468,7 +473,7 @@ class RuleSet:
                         doc, compiled.rule.lead_sentences, compiled.rule.lead_after_scene
                     )
                 texts = {
-                    terms[h[2]].text
+                    terms[h[2]].key
                     for g in groups
                     for h in by_group.get(g, ())
                     if not in_lead or h[0] < end
@@ -865,7 +870,7 @@ def _clause_hits(
         chosen = _near(clause, by_group, groups, lambda h: doc.token_index(h[0]), near)
     if not chosen:
         return None
-    if clause.clause.min_hits > 1 and len({terms[h[2]].text for h in chosen}) < (
+    if clause.clause.min_hits > 1 and len({terms[h[2]].key for h in chosen}) < (
         clause.clause.min_hits
     ):
         return None

@@ -721,3 +721,30 @@ def test_destination_after_needs_a_country_name_not_a_city(tmp_path: Path) -> No
     at = country.index("Portugal")
     facts = NamedFacts((("PT", at),), "PT", frozenset({"PT"}), country_names=(("PT", at),))
     assert fired(rs, country, "en", facts) is True
+
+
+FOLDED_TWINS = """
+terms:
+  troops: {pt: [soldados]}
+  sent: {pt: [partiram]}
+  exercise: {pt: [exercício*, exercicio*, manobra*]}
+veto:
+  - any: [exercise]
+    min_hits: 2
+match:
+  - all: [troops, sent]
+    near: sentence
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("Os soldados partiram. Haverá exercícios no próximo ano.", True, id="one-word-two-spellings"),
+        pytest.param("Os soldados partiram. Exercícios e manobras no próximo ano.", False, id="two-words"),
+    ],
+)  # fmt: skip
+def test_distinct_terms_are_counted_once_folded(tmp_path: Path, text: str, expected: bool) -> None:
+    """`min_hits` counts distinct terms as folded: "exercício*" and "exercicio*" are one term,
+    so one word they both match does not reach a `min_hits: 2` veto."""
+    assert fired(ruleset(tmp_path, FOLDED_TWINS, "[pt]"), text, "pt") is expected
