@@ -75,6 +75,8 @@ SEALED = (
     Sealed("heldout11", range(301, 311), (1000, 6000), (7, 7, 6), short_and_long=20),
     # plain wire copy, trade press, local TV and regional papers, parliament, roundups, long-reads
     Sealed("heldout12", range(201, 211), (1000, 6000), (7, 7, 6), short_and_long=20),
+    # wire copy and briefs, features, analyses, reviews, regional papers, broadcaster websites
+    Sealed("heldout13", range(101, 111), (1000, 6000), (7, 7, 6), short_and_long=20),
 )
 SEALED_ROWS = [(spec, path, item) for spec in SEALED for path, item in spec.rows]
 
