@@ -8,7 +8,7 @@ import simplemma
 
 from monitor.article import article_from_text
 from monitor.enrich import Enricher, name_key
-from monitor.enrich.people import PeopleFinder
+from monitor.enrich.people import PeopleFinder, _KnownWords
 from monitor.text import analyse
 
 SEED = Path("/work/shared/seeds/000_3f0d7a8a7abd1322.txt")
@@ -132,3 +132,14 @@ def test_word_knowledge_is_simplemmas(lang: str, words: list[str]) -> None:
             expected = False
         assert PeopleFinder._is_word(word, lang) is expected, word
     assert lang == "xx" or any(PeopleFinder._is_word(w, lang) for w in words)  # some are words
+
+
+def test_known_words_answer_as_the_dictionary_does() -> None:
+    """The key hashes kept instead of simplemma's dictionary say a word is known exactly when
+    the dictionary has it as a key (case as written: the lookup strategy tries the other case
+    itself)."""
+    known = _KnownWords([b"Haus", b"laufen", "Straße".encode()])
+    assert [known.get(w) is not None for w in ("Haus", "laufen", "Straße")] == [True] * 3
+    assert [known.get(w) for w in ("haus", "Maus", "")] == [None] * 3
+    assert PeopleFinder._is_word("However", "en") is True
+    assert PeopleFinder._is_word("Tokajev", "nl") is False
