@@ -469,9 +469,7 @@ class RuleSet:
         for groups, min_hits, in_lead in compiled.vetoes:
             if not groups.isdisjoint(by_group):
                 if in_lead and end < 0:
-                    end = lead_end(
-                        doc, compiled.rule.lead_sentences, compiled.rule.lead_after_scene
-                    )
+                    end = lead_end(doc, compiled.rule)
                 texts = {
                     terms[h[2]].key
                     for g in groups
@@ -486,9 +484,7 @@ class RuleSet:
         for clause in compiled.clauses:
             if lead is None and (clause.lead or clause.none_lead):
                 if end < 0:
-                    end = lead_end(
-                        doc, compiled.rule.lead_sentences, compiled.rule.lead_after_scene
-                    )
+                    end = lead_end(doc, compiled.rule)
                 lead = {g: [h for h in hs if h[0] < end] for g, hs in by_group.items()}
                 lead = {g: hs for g, hs in lead.items() if hs}
             view = lead if clause.lead and lead is not None else by_group
@@ -591,45 +587,43 @@ def _compile_rule(rule: Rule, names: dict[str, int]) -> _CompiledRule:
     return _CompiledRule(rule, clauses, ignore, vetoes, gates, len(rule.groups))
 
 
-def lead_end(doc: Document, sentences: int, after_scene: bool = False) -> int:
-    """Where the lead ends: after the first paragraph (an article's title: ``Article.body`` puts
-    it first, then a blank line) and ``sentences`` sentences after it. Without a blank line, the
-    first sentence stands for the paragraph.
+def lead_end(doc: Document, rule: Rule) -> int:
+    """Where ``rule``'s lead ends: after the first paragraph (an article's title:
+    ``Article.body`` puts it first, then a blank line) and ``rule.lead_sentences`` sentences
+    after it. Without a blank line, the first sentence stands for the paragraph.
 
-    ``after_scene``: a first body paragraph longer than ``sentences`` is a feature's scene ("At
+    ``rule.lead_after_scene``: a first body paragraph longer than that is a feature's scene ("At
     three in the morning the boulevard smells of pepper spray ..."), and the news comes in the
-    paragraph after it (the nut graf), so the lead runs ``sentences`` sentences into that one.
-    A text without a second paragraph keeps the plain count."""
+    paragraph after it (the nut graf), so the lead runs as many sentences into that one. A text
+    without a second paragraph keeps the plain count."""
     spans = doc.sentences
     title = title_sentences(doc)
-    count = sentences
-    if after_scene:
-        scene = _paragraph_sentences(doc, title)
-        if scene is not None and scene > sentences:
-            count += scene
-    last = min(title + count, len(spans)) - 1
+    last = title + rule.lead_sentences
+    if rule.lead_after_scene and title < len(spans):
+        scene_end = _paragraph_end(doc, spans[title][0])
+        if (
+            scene_end is not None
+            and scene_end < len(spans)
+            and scene_end - title > (rule.lead_sentences)
+        ):
+            last = scene_end + rule.lead_sentences
+    last = min(last, len(spans)) - 1
     return spans[last][1] if last >= 0 else len(doc.text)
-
-
-def _paragraph_sentences(doc: Document, start: int) -> int | None:
-    """How many sentences the paragraph that begins with sentence ``start`` has, or None when
-    no blank line ends it before the text does."""
-    spans = doc.sentences
-    if start >= len(spans):
-        return None
-    text = doc.text
-    blank = text.find("\n\n", spans[start][0])
-    if blank < 0 or not text[blank:].strip():
-        return None
-    return doc.sentence_index(blank) + 1 - start
 
 
 def title_sentences(doc: Document) -> int:
     """How many sentences the first paragraph (the title) has: those up to the one the first
     blank line ends (none starts on a blank), or 1 without a blank line."""
     text = doc.text
-    first = text.find("\n\n", len(text) - len(text.lstrip()))
-    return 1 if first < 0 else doc.sentence_index(first) + 1
+    end = _paragraph_end(doc, len(text) - len(text.lstrip()))
+    return 1 if end is None else end
+
+
+def _paragraph_end(doc: Document, offset: int) -> int | None:
+    """How many sentences the text has up to the end of the paragraph at ``offset`` (the one
+    the first blank line after it ends), or None when no blank line comes after it."""
+    blank = doc.text.find("\n\n", offset)
+    return None if blank < 0 else doc.sentence_index(blank) + 1
 
 
 class RelatedLists:
