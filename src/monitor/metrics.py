@@ -65,6 +65,7 @@ WEBHOOK_PROCESSING_ERRORS: Final[tuple[str, ...]] = (
     # monitor.deliver.observer.ProcessingError
     "undecodable",  # a record on the alerts topic that is not an alert
     "processing_failed",  # an alert the delivery code raised on: a bug, not the desk
+    "loop_failed",  # a turn of a subscriber's fetch loop raised: a bug; the loop goes on
 )
 
 CIRCUIT_CLOSED: Final = 0
@@ -247,8 +248,9 @@ class Metrics:
         )
         self.webhook_processing_errors = Counter(
             "monitor_webhook_processing_errors",
-            "Alerts-topic records the delivery could not handle (each is dead-lettered), "
-            "by subscriber and reason.",
+            "Errors of the delivery code by subscriber and reason: alerts-topic records it "
+            "could not handle (each is dead-lettered), or turns of a subscriber's fetch loop "
+            "that raised (loop_failed; the loop goes on).",
             ["subscriber", "reason"],
             registry=r,
         )

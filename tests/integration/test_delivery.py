@@ -396,6 +396,40 @@ async def test_an_alert_the_delivery_raises_on_is_dead_lettered_and_its_partitio
     assert dead == 1
 
 
+async def test_a_fetch_loop_that_raises_goes_on_and_delivers(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A turn of a subscriber's fetch loop that raises something unexpected (here the poll
+    raises a plain RuntimeError twice, as a bug would) is logged and counted as ``loop_failed``,
+    and the loop goes on: the alert waiting in Kafka is delivered and committed. Before, the
+    loop's task ended, the worker ran on, and the desk received nothing more until a restart."""
+    alert = make_alert(1)
+    failures = 2
+    getmany = AIOKafkaConsumer.getmany
+
+    async def flaky_getmany(
+        self: AIOKafkaConsumer, *partitions: TopicPartition, **kwargs: int
+    ) -> object:
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise RuntimeError("a bug in the fetch loop")
+        return await getmany(self, *partitions, **kwargs)
+
+    monkeypatch.setattr(AIOKafkaConsumer, "getmany", flaky_getmany)
+    registry = CollectorRegistry()
+    async with Receiver([SECRET]) as receiver:
+        subs = env.subscriptions("subscribers:\n" + sub("desk", receiver))
+        await env.produce(alert, partition=0)
+        async with Dispatcher(env.settings, subs, options=OPTIONS, observer=Metrics(registry)):
+            await until(lambda: len(receiver.delivered) == 1)
+            await env.offsets_eventually("desk", {0: 1})
+    assert failures == 0
+    assert receiver.delivered[0].payload()["data"]["alert_id"] == alert.alert_id
+    labels = {"subscriber": "desk", "reason": "loop_failed"}
+    assert registry.get_sample_value("monitor_webhook_processing_errors_total", labels) == 2
+
+
 async def test_a_record_that_is_not_an_alert_is_dead_lettered_with_its_bytes(env: Env) -> None:
     """A record on the alerts topic that does not decode as an alert is dead-lettered for each
     subscriber as ``undecodable``, with its raw bytes, partition and offset, and counted; the

@@ -330,37 +330,58 @@ class SubscriberDelivery:
             await self._consumer.stop()
 
     async def _run(self) -> None:
+        """Fetch and start deliveries until stopped (or disabled with nothing in flight).
+
+        A turn that raises something unexpected (a bug, not Kafka: its errors are handled in
+        ``_turn``) is logged with its traceback, counted (``loop_failed``) and tried again after
+        a pause. Without this the task ended, the worker went on, and the subscriber received
+        nothing more until a restart, with one log line to show for it. Nothing is lost either
+        way: a record is committed only once it is done."""
+        while not self._stopping.is_set():
+            try:
+                if not await self._turn():
+                    break
+            except Exception:
+                log.exception(
+                    "%s: the delivery loop raised; it goes on after a pause", self.subscription.id
+                )
+                self._observer.processing_error(self.subscription.id, "loop_failed")
+                await sleep_or_halt(self._stopping, self._options.poll_timeout)
+        await self._commit()
+
+    async def _turn(self) -> bool:
+        """One turn of the loop: wait for room, or fetch and start what came; commit what is
+        done. False when the loop should end (disabled, nothing left in flight)."""
         consumer = self._consumer
         assert consumer is not None
-        while not self._stopping.is_set():
-            if self.disabled:
-                if not self._tasks:
-                    break
+        if self.disabled:
+            if not self._tasks:
+                return False
+            await self._wait_progress()
+        elif self._tracker.in_flight() >= self._options.window:
+            await self._wait_progress()
+        else:
+            try:
+                batch = await consumer.getmany(
+                    timeout_ms=int(self._options.poll_timeout * 1000),
+                    max_records=self._options.window - self._tracker.in_flight(),
+                )
+            except KafkaError as exc:
+                log.warning("%s: fetch failed: %r", self.subscription.id, exc)
                 await self._wait_progress()
-            elif self._tracker.in_flight() >= self._options.window:
-                await self._wait_progress()
-            else:
-                try:
-                    batch = await consumer.getmany(
-                        timeout_ms=int(self._options.poll_timeout * 1000),
-                        max_records=self._options.window - self._tracker.in_flight(),
-                    )
-                except KafkaError as exc:
-                    log.warning("%s: fetch failed: %r", self.subscription.id, exc)
-                    await self._wait_progress()
-                    continue
-                if self.disabled or self._stopping.is_set():
-                    # a 410 (or the shutdown) came during the poll: what it fetched is left
-                    # unstarted, so uncommitted, in Kafka, as everything after it
-                    continue
-                for tp, records in batch.items():
-                    for record in records:
-                        self._tracker.start(tp, record.offset)
-                        task = asyncio.create_task(self._handle(tp, record.offset, record.value))
-                        self._tasks.add(task)
-                        task.add_done_callback(self._tasks.discard)
-            await self._commit()
+                return True
+            if self.disabled or self._stopping.is_set():
+                # a 410 (or the shutdown) came during the poll: what it fetched is left
+                # unstarted, so uncommitted, in Kafka, as everything after it
+                return True
+            for tp, records in batch.items():
+                for record in records:
+                    self._tracker.start(tp, record.offset)
+                    task = asyncio.create_task(self._handle(tp, record.offset, record.value))
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
         await self._commit()
+        return True
 
     async def _wait_progress(self) -> None:
         with contextlib.suppress(TimeoutError):

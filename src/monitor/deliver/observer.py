@@ -14,8 +14,9 @@ from monitor.deliver.breaker import CircuitState
 AttemptOutcome = Literal["delivered", "retriable", "failed", "gone", "refused"]
 """One HTTP attempt: 2xx; 5xx/429/network (will retry); other 4xx/3xx; 410; blocked by a guard."""
 
-ProcessingError = Literal["undecodable", "processing_failed"]
-"""A record on the alerts topic that is not an alert; an alert the delivery code raised on."""
+ProcessingError = Literal["undecodable", "processing_failed", "loop_failed"]
+"""A record on the alerts topic that is not an alert; an alert the delivery code raised on; a
+turn of a subscriber's fetch loop that raised (the loop goes on)."""
 
 
 class DeliveryObserver(Protocol):
@@ -29,7 +30,8 @@ class DeliveryObserver(Protocol):
     def dead_letter(self, subscriber: str) -> None: ...
 
     def processing_error(self, subscriber: str, reason: ProcessingError) -> None:
-        """A record the delivery could not handle as an alert (it is then dead-lettered)."""
+        """A record the delivery could not handle as an alert (it is then dead-lettered), or a
+        turn of the fetch loop that raised (``loop_failed``: nothing fetched is lost)."""
 
     def dead_letter_stuck(self, subscriber: str, stuck: bool) -> None:
         """One dead letter Kafka refuses for good (``stuck``), or no longer (``not stuck``)."""
