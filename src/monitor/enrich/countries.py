@@ -114,11 +114,14 @@ class CountryFinder:
             suffixes = data.strings(conf.get("name_suffixes"), origin)
             endings = data.strings(conf.get("stem_names"), origin)
             named: set[str] = set()  # folded name forms: a place spelled as a name is the name
+            # CLDR names that are everyday words or first names in this language (Spanish
+            # "Reunión", French "Dominique"): left out, as places.yaml leaves out such cities
+            not_names = frozenset(data.strings(conf.get("not_names"), origin))
             # in code order, not set order: which of two equal forms wins (a stem of Nigeria is
             # Niger's name) must not depend on the process's hash seed
             for code in sorted(ISO_CODES):
                 name = territories.get(code)
-                if name:
+                if name and name not in not_names:
                     for form in _name_forms(name, suffixes, endings):
                         matcher.add(form, (code, NAME_WEIGHT, False), origin=f"CLDR {lang} {code}")
                         named.add(form_key(form))
@@ -130,7 +133,7 @@ class CountryFinder:
                 for form in _with_plurals(data.strings(per_lang.get(lang), where), plurals):
                     matcher.add(form, (code, NAME_WEIGHT, False), origin=where)
                     named.add(form_key(form))
-            for form, code, weight, where in places.forms(lang, suffixes, endings):
+            for form, code, weight, where in places.forms(lang, suffixes, endings, not_names):
                 if form_key(form) not in named:
                     matcher.add(form, (code, weight, True), origin=where)
             matcher.build()
@@ -284,11 +287,12 @@ class _Places:
         return cls(skip, written)
 
     def forms(
-        self, lang: str, suffixes: list[str], endings: list[str]
+        self, lang: str, suffixes: list[str], endings: list[str], not_names: frozenset[str]
     ) -> Iterator[tuple[str, str, float, str]]:
         """(form, code, weight, origin) of every place in ``lang``: CLDR cities (as capitals)
         as the language's settings derive country names from CLDR (stems, genitive), written
-        ones as written."""
+        ones as written; none of the language's ``not_names`` (a CLDR city is often its
+        country's name: "Dominika")."""
         zones: Mapping[str, str] = babel.core.get_global("zone_territories")
         for zone in sorted(zones):
             code = zones[zone]
@@ -299,7 +303,7 @@ class _Places:
             except LookupError:  # a zone CLDR knows and the time zone database does not
                 continue
             city = _city(exemplar)
-            if city:
+            if city and city not in not_names:
                 for form in _name_forms(city, suffixes, endings):
                     yield form, code, CAPITAL_WEIGHT, f"CLDR {lang} {zone}"
         for code, weight, per_lang in self._written:

@@ -258,6 +258,9 @@ def test_capitals_count_half_toward_the_location(enricher: Enricher) -> None:
         pytest.param("it", "Il nome del paese è cambiato.", id="it-nome-skipped-zone"),
         pytest.param("en", "Sofia and Regina met Darwin.", id="en-names-skipped-zones"),
         pytest.param("en", "Hearings at Chatham House on Canary Wharf.", id="en-skipped-zones"),
+        pytest.param("en", "President Davis met Palmer and Casey.", id="en-antarctic-stations"),
+        pytest.param("ru", "Военные учения прошли на Дальнем Востоке.", id="ru-vostok-is-the-east"),
+        pytest.param("es", "Antigua sede del ministerio, hoy un museo.", id="es-antigua-old"),
     ],
 )
 def test_places_that_are_words_or_names_are_not_found(
@@ -281,3 +284,33 @@ def test_places_are_data_a_user_file_extends_and_skips(tmp_path: Path) -> None:
     (tmp_path / "places.yaml").write_text("places:\n  QQ:\n    all: [Nowhere]\n")
     with pytest.raises(ConfigError, match=r"places\.yaml.*QQ"):
         CountryFinder.load(["en"], tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        pytest.param("es", "Reunión de urgencia del gabinete.", id="es-reunion-a-meeting"),
+        pytest.param("pt", "Reunião do conselho de ministros.", id="pt-reuniao-a-meeting"),
+        pytest.param("it", "Riunione del consiglio dei ministri.", id="it-riunione-a-meeting"),
+        pytest.param("fr", "Dominique Lefèvre, porte-parole, a démenti.", id="fr-dominique-a-name"),
+        pytest.param("pl", "Dominika Nowak, rzeczniczka, zaprzeczyła.", id="pl-dominika-a-name"),
+        pytest.param(
+            "es", "La Alhambra de Granada recibió a los turistas.", id="es-granada-in-spain"
+        ),
+    ],
+)
+def test_cldr_names_that_are_words_there_are_not_found(
+    enricher: Enricher, lang: str, text: str
+) -> None:
+    """A CLDR country name that is an everyday word or a first name in a language (``not_names``
+    in `countries.yaml`) is no mention there, as a name nor as a city of the same spelling; a
+    sentence starting with "Reunión" made Réunion an actor of any Spanish article."""
+    assert enricher.analyse(analyse(text, lang)).countries == frozenset()
+
+
+def test_not_names_are_per_language(enricher: Enricher) -> None:
+    """Leaving out "Reunión" in Spanish leaves Réunion's name in other languages, and Russian
+    keeps "Того" (indeclinable: "в Того" is how the news names Togo; the pronoun "того" is lower
+    case but at a sentence's start)."""
+    assert enricher.analyse(analyse("Troops landed on Réunion.", "en")).countries == {"RE"}
+    assert enricher.analyse(analyse("Военные прибыли в Того.", "ru")).countries == {"TG"}
