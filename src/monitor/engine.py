@@ -129,6 +129,7 @@ class _CompiledRule:
     rule: Rule
     clauses: tuple[_CompiledClause, ...]
     ignore: frozenset[int]
+    scare_quotes: frozenset[int]  # groups whose hits in scare quotes do not count
     # (groups, min distinct terms, lead only) per veto: seen on every hit (of the lead, for a
     # lead veto), ignored sentences included
     vetoes: tuple[tuple[frozenset[int], int, bool], ...]
@@ -465,6 +466,8 @@ class RuleSet:
         by_group: dict[int, list[_Hit]] = {}
         for hit in hits:
             by_group.setdefault(terms[hit[2]].group, []).append(hit)
+        if compiled.scare_quotes and not compiled.scare_quotes.isdisjoint(by_group):
+            by_group = _drop_scare_quoted(by_group, compiled.scare_quotes, doc.text)
         end = -1  # where the lead ends, once something asks
         for groups, min_hits, in_lead in compiled.vetoes:
             if not groups.isdisjoint(by_group):
@@ -583,8 +586,9 @@ def _compile_rule(rule: Rule, names: dict[str, int]) -> _CompiledRule:
     )
     gates = tuple((bits(c.all), bits(c.any), c.min_hits) for c in rule.clauses)
     ignore = frozenset(ids(rule.ignore_sentences_with))
+    quoted = frozenset(ids(rule.scare_quotes))
     vetoes = tuple((frozenset(ids(v.any)), v.min_hits, v.within == "lead") for v in rule.vetoes)
-    return _CompiledRule(rule, clauses, ignore, vetoes, gates, len(rule.groups))
+    return _CompiledRule(rule, clauses, ignore, quoted, vetoes, gates, len(rule.groups))
 
 
 def lead_end(doc: Document, rule: Rule) -> int:
@@ -812,6 +816,46 @@ def _sentences_with(
     if not groups:
         return None
     return {doc.sentence_index(h[0]) for g in groups for h in by_group.get(g, ())}
+
+
+# Quotation marks that open and close a word in scare quotes, in the languages' conventions
+# ("coup", „Putsch“, « putsch », „zamach”, 'coup'); French guillemets stand a space apart.
+_OPENING_QUOTES = frozenset("\"'\u201c\u201d\u201e\u2018\u201a\u00ab\u2039")
+_CLOSING_QUOTES = frozenset("\"'\u201c\u201d\u2019\u2018\u00bb\u203a")
+_GUILLEMET_SPACES = frozenset(" \u00a0\u202f")
+
+
+def _scare_quoted(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` alone stands between quotation marks."""
+    before = start - 1
+    if before > 0 and text[before] in _GUILLEMET_SPACES and text[before - 1] in "\u00ab\u2039":
+        before -= 1
+    after = end
+    if (
+        after + 1 < len(text)
+        and text[after] in _GUILLEMET_SPACES
+        and text[after + 1] in "\u00bb\u203a"
+    ):
+        after += 1
+    return (
+        before >= 0
+        and after < len(text)
+        and text[before] in _OPENING_QUOTES
+        and text[after] in _CLOSING_QUOTES
+    )
+
+
+def _drop_scare_quoted(
+    by_group: dict[int, list[_Hit]], groups: frozenset[int], text: str
+) -> dict[int, list[_Hit]]:
+    """The hits without those of ``groups`` that stand in scare quotes (``scare_quotes``)."""
+    kept: dict[int, list[_Hit]] = {}
+    for group, hits in by_group.items():
+        if group in groups:
+            hits = [h for h in hits if not _scare_quoted(text, h[0], h[1])]
+        if hits:
+            kept[group] = hits
+    return kept
 
 
 def _drop_ignored_sentences(

@@ -210,6 +210,9 @@ class Rule:
     languages: tuple[str, ...] = ()
     event_code: str | None = None
     ignore_sentences_with: tuple[str, ...] = ()
+    # hits of these groups standing alone between quotation marks (scare quotes: a „Putsch“ in
+    # a party, a « putsch » in a union) do not count: the writer does not vouch for the word
+    scare_quotes: tuple[str, ...] = ()
     vetoes: tuple[Veto, ...] = ()
     # the lead: the article's first paragraph (its title) and this many sentences after it
     lead_sentences: int = DEFAULT_LEAD_SENTENCES

@@ -299,6 +299,7 @@ def _check(item: _File) -> None:
                 item.add([*where, i], f"unknown group {name!r}")
 
     refer(["ignore_sentences_with"], data.get("ignore_sentences_with", ()))
+    refer(["scare_quotes"], data.get("scare_quotes", ()))
     for v, veto in enumerate(data.get("veto", ())):
         refer(["veto", v, "any"], veto["any"])
     for c, clause in enumerate(data["match"]):
@@ -500,6 +501,7 @@ def _build(item: _File, forms: Mapping[tuple[str, str], frozenset[str]]) -> Rule
         languages=tuple(data["languages"]),
         event_code=data.get("event_code"),
         ignore_sentences_with=tuple(data.get("ignore_sentences_with", ())),
+        scare_quotes=tuple(data.get("scare_quotes", ())),
         vetoes=tuple(
             Veto(tuple(v["any"]), v.get("min_hits", 1), v.get("in", "article"))
             for v in data.get("veto", ())

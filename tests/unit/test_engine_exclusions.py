@@ -255,3 +255,60 @@ def test_scopes_combine_in_one_clause(tmp_path: Path) -> None:
     assert clauses(rs, fires + " Opinion.", "en") == []
     assert clauses(rs, "Chad sent troops years ago\n\nShops closed.", "en") == []
     assert clauses(rs, "Chad sent troops to its own border\n\nShops closed.", "en") == []
+
+
+SCARE_QUOTES = """
+terms:
+  coup:
+    en: [coup]
+    de: [putsch*]
+    fr: [putsch]
+    pl: [pucz*]
+    ru: [путч*]
+scare_quotes: [coup]
+match:
+  - any: [coup]
+"""
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "fires"),
+    [
+        pytest.param("de", "„Putsch“ im Landesverband: Vorsitzender abgewählt.", False, id="de-low-high-quotes"),
+        pytest.param("de", "Der Putsch im Landesverband ist gescheitert.", True, id="de-unquoted"),
+        pytest.param("de", "Anhänger sprechen von einem \"Putsch\" in der Partei.", False, id="de-straight-quotes"),
+        pytest.param("fr", "La direction renversée par un « putsch » interne.", False, id="fr-guillemets-spaced"),
+        pytest.param("fr", "La direction renversée par un «putsch» interne.", False, id="fr-guillemets-tight"),
+        pytest.param("fr", "Ils dénoncent « un putsch organisé dans les couloirs ».", True, id="fr-quoted-phrase"),
+        pytest.param("en", "The board called it a 'coup' against the founder.", False, id="en-single-quotes"),
+        pytest.param("en", "The generals' coup toppled the president.", True, id="en-possessive-apostrophe"),
+        pytest.param("en", "Soldiers staged a \u201ccoup\u201d, the minister said.", False, id="en-curly-quotes"),
+        pytest.param("pl", "Mówią o „puczu” w zarządzie spółdzielni.", False, id="pl-quotes"),
+        pytest.param("ru", "Это «путч», заявил председатель клуба.", False, id="ru-guillemets"),
+        pytest.param("ru", "В стране произошёл военный путч.", True, id="ru-unquoted"),
+    ],
+)  # fmt: skip
+def test_scare_quotes(tmp_path: Path, lang: str, text: str, fires: bool) -> None:
+    """A hit of a `scare_quotes` group that alone fills a pair of quotation marks (each
+    language's marks; French guillemets a space apart or not) does not count: the writer does
+    not vouch for the word. A quotation that holds more than the term (a quoted sentence) and a
+    possessive apostrophe before it leave the hit counting."""
+    rs = ruleset(tmp_path, SCARE_QUOTES, languages="[en, de, fr, pl, ru]")
+    assert bool(clauses(rs, text, lang)) is fires
+
+
+def test_scare_quotes_leave_other_groups_and_other_hits(tmp_path: Path) -> None:
+    """Only the listed groups lose their quoted hits, and only those: an unquoted mention of the
+    same word elsewhere in the article still counts."""
+    body = """
+    terms:
+      coup: {en: [coup]}
+      word: {en: [takeover]}
+    scare_quotes: [coup]
+    match:
+      - any: [coup]
+      - any: [word]
+    """
+    rs = ruleset(tmp_path, body, languages="[en]")
+    assert clauses(rs, "A 'coup', he said. Then came the coup.", "en") == ["clause 1: any(coup)"]
+    assert clauses(rs, "A 'takeover', he said.", "en") == ["clause 2: any(word)"]

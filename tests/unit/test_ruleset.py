@@ -374,3 +374,17 @@ def test_scoped_exclusions_load_into_the_model(tmp_path: Path, scope: str) -> No
     )
     assert (listed.none, listed.none_lead, listed.none_sentence) == (("b",), (), ())
     assert [v.within for v in rule.vetoes] == ["lead"]
+
+
+def test_scare_quotes_must_name_groups_of_the_rule(tmp_path: Path) -> None:
+    """`scare_quotes` lists groups of `terms`: an unknown one is reported at its line, and a
+    valid list loads into the rule."""
+    body = (
+        "id: rule\ntitle: test rule\nseverity: {base: low}\nlanguages: [en]\n"
+        "terms:\n  coup: {en: [coup]}\nscare_quotes: [coup, putsch]\nmatch:\n  - any: [coup]\n"
+    )
+    (tmp_path / "rule.yaml").write_text(body, encoding="utf-8")
+    found = [f"{e.line}: {e.message}" for e in check(tmp_path, cache_dir=None)]
+    assert found == ["7: unknown group 'putsch'"]
+    (tmp_path / "rule.yaml").write_text(body.replace(", putsch", ""), encoding="utf-8")
+    assert load_ruleset(tmp_path).rules[0].scare_quotes == ("coup",)
