@@ -419,7 +419,7 @@ def test_article_wide_veto_with_min_hits(tmp_path: Path, text: str, expected: bo
 
 RELATED = """
 terms:
-  a: {en: [coup], fr: [coup d'état], ru: [переворот*]}
+  a: {en: [coup], fr: [coup d'état], ru: [переворот*], nl: [staatsgreep]}
 match:
   - any: [a]
 """
@@ -452,6 +452,24 @@ match:
             True,
             id="prose-after-the-list-counts",
         ),
+        pytest.param(
+            "Calm day\n\nShops opened.\n\nMost read\nCoup in Niger\nMarkets up",
+            "en",
+            False,
+            id="en-most-read-box",
+        ),
+        pytest.param(
+            "Rustige dag\n\nWinkels open.\n\nMeest gelezen:\n- Staatsgreep in Niger",
+            "nl",
+            False,
+            id="nl-meest-gelezen",
+        ),
+        pytest.param(
+            "Staatsgreep in Niger\n\nMeest gelezen:\n- Markten stijgen",
+            "nl",
+            True,
+            id="nl-the-story-above-the-box-counts",
+        ),
         pytest.param("Related coup talks failed", "en", True, id="marker-needs-a-colon-or-eol"),
         pytest.param("The coup, read more: nothing", "en", True, id="marker-not-at-line-start"),
     ],
@@ -459,12 +477,12 @@ match:
 def test_related_lists_do_not_fire(tmp_path: Path, text: str, lang: str, expected: bool) -> None:
     """Hits in a related-headline list (packaged markers, any language) do not count; prose
     after the list and a marker word inside a sentence do."""
-    assert fired(ruleset(tmp_path, RELATED, "[en, fr, ru]"), text, lang) is expected
+    assert fired(ruleset(tmp_path, RELATED, "[en, fr, ru, nl]"), text, lang) is expected
 
 
 def test_related_list_markers_are_data(tmp_path: Path) -> None:
     """The markers come from the RuleSet's `RelatedLists`: with none, the list's hits count."""
-    rules = ruleset(tmp_path, RELATED, "[en, fr, ru]").rules
+    rules = ruleset(tmp_path, RELATED, "[en, fr, ru, nl]").rules
     text = "Calm day\n\nRead more:\n- Coup in Niger"
     assert fired(RuleSet(rules, related_lists=RelatedLists(["read more"])), text) is False
     assert fired(RuleSet(rules, related_lists=RelatedLists([])), text) is True
