@@ -77,6 +77,8 @@ SEALED = (
     Sealed("heldout12", range(201, 211), (1000, 6000), (7, 7, 6), short_and_long=20),
     # wire copy and briefs, features, analyses, reviews, regional papers, broadcaster websites
     Sealed("heldout13", range(101, 111), (1000, 6000), (7, 7, 6), short_and_long=20),
+    # real-looking news-site articles with scraper debris, live blogs, broadcaster sites
+    Sealed("heldout14", range(111, 121), (1000, 6000), (7, 7, 6), short_and_long=20),
 )
 SEALED_ROWS = [(spec, path, item) for spec in SEALED for path, item in spec.rows]
 
