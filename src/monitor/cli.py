@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     match = sub.add_parser("match", help="match articles offline and print alerts")
     match.add_argument("file", nargs="?", default="-", help="JSON-lines articles or a text file")
     match.add_argument("--rules", type=Path, help="rules folder or file (default: MONITOR_RULES)")
+    match.add_argument(
+        "--explain",
+        metavar="RULE_ID",
+        help="print why this rule fires or not (its hits, sentences, the lead) instead of alerts",
+    )
     match.set_defaults(func=_cmd_match)
 
     produce = sub.add_parser("produce", help="send articles to the articles topic")
@@ -102,6 +107,8 @@ def _cmd_match(args: argparse.Namespace, settings: Settings) -> int:
     from monitor.pipeline import Pipeline
 
     pipeline = Pipeline.from_paths(args.rules or settings.rules_path, languages=settings.languages)
+    if args.explain and pipeline.ruleset.get(args.explain) is None:
+        raise ConfigError("--explain", f"no rule {args.explain!r} in {pipeline.ruleset.source}")
     now = datetime.now(UTC)
     out = sys.stdout.buffer
     failed = 0
@@ -109,6 +116,10 @@ def _cmd_match(args: argparse.Namespace, settings: Settings) -> int:
         if isinstance(article, InvalidArticle):
             sys.stderr.write(f"monitor: skipped invalid article: {article}\n")
             failed += 1
+            continue
+        if args.explain:
+            explanation = pipeline.explain(article, args.explain)
+            out.write(f"{article.id}: {explanation.render()}\n".encode())
             continue
         for alert in pipeline.process(article, now):
             out.write(encode_alert(alert) + b"\n")

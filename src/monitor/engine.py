@@ -71,6 +71,17 @@ class Match:
 
 # (start, end, term id): plain tuples, because a frozen dataclass per hit costs a microsecond
 _Hit = tuple[int, int, int]
+
+
+class TermHit(NamedTuple):
+    """A hit of one rule's term, named (``RuleSet.term_hits``, for explaining a rule)."""
+
+    start: int
+    end: int
+    group: str
+    term: str
+
+
 # ((rule index, term id, the term's bits in its rule's mask), ...) of one key in one language
 _Ids = tuple[tuple[int, int, int], ...]
 
@@ -356,16 +367,40 @@ class RuleSet:
         if not chosen:
             return []
         by_rule = self._group_hits(found, chosen, scan, doc)
-        cut = self.related_lists.spans(doc)
-        if cut:
-            starts = [start for start, _ in cut]
-
-            def kept(hit: _Hit) -> bool:
-                i = bisect.bisect_right(starts, hit[0]) - 1
-                return i < 0 or hit[0] >= cut[i][1]
-
-            return [(r, [h for h in by_rule[r] if kept(h)]) for r in chosen]
+        outside = self._outside_related(doc)
+        if outside is not None:
+            return [(r, list(filter(outside, by_rule[r]))) for r in chosen]
         return [(rule_index, by_rule[rule_index]) for rule_index in chosen]
+
+    def _outside_related(self, doc: Document) -> Callable[[_Hit], bool] | None:
+        """A test that keeps the hits outside ``doc``'s related-headline lists; None when it
+        has none."""
+        cut = self.related_lists.spans(doc)
+        if not cut:
+            return None
+        starts = [start for start, _ in cut]
+
+        def kept(hit: _Hit) -> bool:
+            i = bisect.bisect_right(starts, hit[0]) - 1
+            return i < 0 or hit[0] >= cut[i][1]
+
+        return kept
+
+    def term_hits(self, doc: Document, rule_id: str) -> list[TermHit]:
+        """Every hit of rule ``rule_id``'s terms in ``doc``, in text order, those in related
+        lists left out, whether or not the rule passes the gate (``monitor.explain``); raises
+        KeyError for an unknown rule."""
+        index = next((i for i, r in enumerate(self.rules) if r.id == rule_id), None)
+        if index is None:
+            raise KeyError(rule_id)
+        scan, found = self._scan(doc)
+        hits = self._group_hits(found, [index], scan, doc)[index]
+        outside = self._outside_related(doc)
+        terms = self._terms
+        return sorted(
+            TermHit(start, end, terms[term].group_name, terms[term].text)
+            for start, end, term in (hits if outside is None else filter(outside, hits))
+        )
 
     def _gate(self, seen: _Keys, found: list[_Found]) -> list[int]:
         """The rules whose bits (those of their hit groups and terms, or-ed in once per
@@ -825,7 +860,7 @@ _CLOSING_QUOTES = frozenset("\"'\u201c\u201d\u2019\u2018\u00bb\u203a")
 _GUILLEMET_SPACES = frozenset(" \u00a0\u202f")
 
 
-def _scare_quoted(text: str, start: int, end: int) -> bool:
+def scare_quoted(text: str, start: int, end: int) -> bool:
     """Whether ``text[start:end]`` alone stands between quotation marks."""
     before = start - 1
     if before > 0 and text[before] in _GUILLEMET_SPACES and text[before - 1] in "\u00ab\u2039":
@@ -852,7 +887,7 @@ def _drop_scare_quoted(
     kept: dict[int, list[_Hit]] = {}
     for group, hits in by_group.items():
         if group in groups:
-            hits = [h for h in hits if not _scare_quoted(text, h[0], h[1])]
+            hits = [h for h in hits if not scare_quoted(text, h[0], h[1])]
         if hits:
             kept[group] = hits
     return kept

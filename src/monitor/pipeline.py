@@ -20,6 +20,7 @@ from monitor.alert import Alert, LanguageInfo, alert_id_for
 from monitor.article import Article
 from monitor.engine import Match, RuleSet, match
 from monitor.enrich import Enricher, Enrichment
+from monitor.explain import Explanation, explain
 from monitor.ruleset import load_ruleset
 from monitor.settings import SUPPORTED_LANGUAGES
 from monitor.severity import assess
@@ -106,6 +107,15 @@ class Pipeline:
             return enrichment[0]
 
         return doc, match(doc, self.ruleset, facts), facts
+
+    def explain(self, article: Article, rule_id: str) -> Explanation:
+        """Why ``rule_id`` fires on ``article`` or not, in the language ``findings`` would match
+        it in (``monitor match --explain``); KeyError for an unknown rule."""
+        declared = article.language
+        if declared is None or declared not in self.enricher.detector.languages:
+            declared = self.enricher.detect_language(article).code
+        doc, _, facts = self._match(article, declared)
+        return explain(doc, self.ruleset, rule_id, facts)
 
     def process(self, article: Article, now: datetime) -> list[Alert]:
         """Alerts for one article taken on its own, each opening a story (``monitor match``)."""
