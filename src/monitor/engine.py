@@ -628,26 +628,44 @@ def _compile_rule(rule: Rule, names: dict[str, int]) -> _CompiledRule:
 
 def lead_end(doc: Document, rule: Rule) -> int:
     """Where ``rule``'s lead ends: after the first paragraph (an article's title:
-    ``Article.body`` puts it first, then a blank line) and ``rule.lead_sentences`` sentences
-    after it. Without a blank line, the first sentence stands for the paragraph.
+    ``Article.body`` puts it first, then a blank line) and ``rule.lead_sentences`` sentences of
+    prose after it. Without a blank line, the first sentence stands for the paragraph.
+
+    Lines that are not prose before the story starts do not count (a scraped page's "Published
+    25 November, updated 16:40", "By our correspondent in Moroni", a photo credit): the count
+    starts at the first sentence that ends with terminal punctuation (``_PROSE_END``), so the
+    lead still holds three sentences of the story. After it every sentence counts: a subheading
+    there ends the story's opening, it does not stretch the lead.
 
     ``rule.lead_after_scene``: a first body paragraph longer than that is a feature's scene ("At
     three in the morning the boulevard smells of pepper spray ..."), and the news comes in the
     paragraph after it (the nut graf), so the lead runs as many sentences into that one. A text
     without a second paragraph keeps the plain count."""
     spans = doc.sentences
-    title = title_sentences(doc)
-    last = title + rule.lead_sentences
-    if rule.lead_after_scene and title < len(spans):
-        scene_end = _paragraph_end(doc, spans[title][0])
+    first = title_sentences(doc)
+    if rule.lead_after_scene and first < len(spans):
+        scene_end = _paragraph_end(doc, spans[first][0])
         if (
             scene_end is not None
             and scene_end < len(spans)
-            and scene_end - title > (rule.lead_sentences)
+            and scene_end - first > (rule.lead_sentences)
         ):
-            last = scene_end + rule.lead_sentences
+            first = scene_end
+    text = doc.text
+    last, counted = first, 0
+    while last < len(spans) and counted < rule.lead_sentences:
+        start, end = spans[last]
+        if counted or _PROSE_END.search(text, start, end):
+            counted += 1
+        last += 1
     last = min(last, len(spans)) - 1
     return spans[last][1] if last >= 0 else len(doc.text)
+
+
+# The end of a sentence of prose: terminal punctuation, maybe inside closing quotes or brackets
+# (a colon introduces a quote or a list: prose too). A line without it is a byline, a
+# timestamp, a caption credit or a subheading.
+_PROSE_END = re.compile(r"[.!?\u2026:;][\"'\u00bb\u201d\u2019)\]*_]*\s*$")
 
 
 def title_sentences(doc: Document) -> int:

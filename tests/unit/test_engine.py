@@ -332,11 +332,24 @@ match:
             False,
             id="none-of-sees-the-whole-article",
         ),
+        pytest.param(
+            "Capital calm\n\nPublished 25 November, updated 16:40\n\nBy our correspondent\n\n"
+            "Shops opened. Then the army staged a coup. It was calm.",
+            True,
+            id="page-furniture-before-the-story-does-not-count",
+        ),
+        pytest.param(
+            "Capital calm\n\nShops opened.\n\nWhat happened\n\nThe army staged a coup.",
+            False,
+            id="a-subheading-after-the-story-starts-counts",
+        ),
     ],
 )
 def test_clause_in_lead(tmp_path: Path, text: str, expected: bool) -> None:
     """`in: lead` counts the all/any hits of the title and the first N sentences after it only,
-    while its none-of groups still see the whole article."""
+    while its none-of groups still see the whole article. Lines without terminal punctuation
+    before the first sentence of prose (a scraped page's timestamp, byline) are not sentences of
+    the lead; after it, every sentence counts."""
     assert fired(ruleset(tmp_path, LEAD, "[en]"), text) is expected
 
 
