@@ -234,11 +234,16 @@ class FigureFinder:
             return ()
         norms, starts = doc.token_norms, doc.token_starts
         tokens = _Tokens(norms, starts, doc.token_ends)
+        numbers = self._numbers(doc, lang, tokens, starts)
+        if not numbers:
+            return ()
         count = len(norms)
         units = lang.units
+        qualifiers, idle = lang.qualifiers, lang.qualifiers.idle
         text = doc.text
+        # ``doc.sentence_text`` without its two calls per figure: the same bisect, read here
+        sentences, sentence_starts = doc.sentences, doc.sentence_starts
         out: list[Figure] = []
-        numbers = self._numbers(doc, lang, tokens, starts)
         for n_start, n_end, value, qualifier, before, after in numbers:
             found = self._kind_after(doc, lang, tokens, after)
             if found is None:
@@ -249,14 +254,18 @@ class FigureFinder:
                     continue
             kind, lo, hi = found
             start = lo if lo < n_start else n_start
-            q_start = self._qualifier(doc, lang, tokens, before)
-            if q_start is not None:
-                qualifier, q_pos = q_start
-                start = min(start, q_pos)
+            # most numbers follow a word that ends no qualifier: skip the call for them
+            if before > 0 and norms[before - 1] not in idle:
+                q_start = self._qualifier(doc, qualifiers, tokens, before)
+                if q_start is not None:
+                    qualifier, q_pos = q_start
+                    start = min(start, q_pos)
             end = hi if hi > n_end else n_end
             if 1800 <= value <= 2100 and qualifier is None:
                 if not (lo >= n_end and text[n_end:lo].strip() == ""):
                     continue  # a year, not a count
+            k = bisect.bisect_right(sentence_starts, n_start) - 1
+            s_start, s_end = sentences[k if k > 0 else 0]
             out.append(
                 Figure(
                     kind=kind,
@@ -264,7 +273,7 @@ class FigureFinder:
                     qualifier=qualifier,
                     surface=text[start:end],
                     span=Span(start, end),
-                    sentence=doc.sentence_text(n_start),
+                    sentence=text[s_start:s_end],
                 )
             )
         return tuple(out)
@@ -385,9 +394,9 @@ class FigureFinder:
 
     @staticmethod
     def _qualifier(
-        doc: Document, lang: _Language, tokens: _Tokens, i: int
+        doc: Document, qualifiers: _Index, tokens: _Tokens, i: int
     ) -> tuple[str, int] | None:
-        for qualifier, j in lang.qualifiers.ending_before(tokens, i):
+        for qualifier, j in qualifiers.ending_before(tokens, i):
             if not _STOP_GAP.search(doc.folded, tokens.starts[j], tokens.ends[i - 1] + 1):
                 return qualifier, tokens.starts[j]
         return None
