@@ -144,14 +144,32 @@ _TOKEN = re.compile(r"(\w++(?:['\u2019]\w++)?+)")
 # The same tokens in ASCII text (where ``\w`` means the same in both modes), 20-30% cheaper:
 # English and Dutch articles are mostly plain ASCII.
 _ASCII_TOKEN = re.compile(_TOKEN.pattern, re.ASCII)
+
+
 # A candidate end: terminal punctuation, closing quotes, blanks, and then what starts a sentence
-# (an upper-case letter or a digit, maybe after opening quotes or a dash); or a newline. Checking
+# (a letter that is not lower case, in any script, or a digit, maybe after opening quotes or a
+# dash); or a newline. Checking
 # the start in the pattern leaves Python only the full stops that may follow an abbreviation.
 # One leading character class lets the regex engine skip to candidates with a fast scan (half
 # the cost of an alternation); after a newline the match ends at once.
+def _lower_case_class() -> str:
+    """The lower-case letters (category Ll) of the Basic Multilingual Plane as regex ranges, for
+    a character class: ``a-z`` alone let "ok. żołnierzy" and "тыс. человек" end a sentence."""
+    spans: list[list[int]] = []
+    for code in range(0x10000):
+        if unicodedata.category(chr(code)) == "Ll":
+            if spans and spans[-1][1] == code - 1:
+                spans[-1][1] = code
+            else:
+                spans.append([code, code])
+    return "".join(
+        re.escape(chr(lo)) + (f"-{re.escape(chr(hi))}" if hi > lo else "") for lo, hi in spans
+    )
+
+
 _BOUNDARY = re.compile(
     r"[.!?\u2026\n](?:(?<=\n)|[.!?\u2026]*[\"'\u00bb\u201d\u2019)\]]*[ \t]+"
-    r"(?=[\"'\u00ab\u201e\u201c\u2018(\[\-\u2013\u2014]*[^\W\d_a-z]|\d))"
+    r"(?=[\"'\u00ab\u201e\u201c\u2018(\[\-\u2013\u2014]*[^\W\d_" + _lower_case_class() + r"]|\d))"
 )
 
 # Abbreviations (folded, without the dot) after which a full stop does not end a sentence.
@@ -163,8 +181,9 @@ _ABBREVIATIONS = frozenset(
     z.b bzw ggf hr fr usw vgl u.a d.h dt
     m mme mlle me mgr av env cf p.ex
     sr sra srta d dña ud uds pág
-    г гг т.е т.д др им ул
+    г гг т.е т.д др им ул ген
     sig dott
+    ok płk ppłk mjr kpt por prok m.in np wg aprox
     """.split()
 )
 
