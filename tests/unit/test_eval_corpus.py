@@ -79,6 +79,8 @@ SEALED = (
     Sealed("heldout13", range(101, 111), (1000, 6000), (7, 7, 6), short_and_long=20),
     # real-looking news-site articles with scraper debris, live blogs, broadcaster sites
     Sealed("heldout14", range(111, 121), (1000, 6000), (7, 7, 6), short_and_long=20),
+    # scraped news pages with debris, explainers, comments, TV and radio sites, wide regions
+    Sealed("heldout16", range(131, 141), (1000, 6000), (7, 7, 6), short_and_long=20),
 )
 SEALED_ROWS = [(spec, path, item) for spec in SEALED for path, item in spec.rows]
 
