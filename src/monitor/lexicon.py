@@ -7,6 +7,11 @@ the one automaton with the others, so per-article cost does not depend on them. 
 forms simplemma would only guess by its affix rules (not in its dictionary) - prefix wildcards
 cover those.
 
+Participles agree in French, Spanish, Italian and Portuguese, and simplemma lemmatises an
+agreeing one to its masculine singular ("rejetée" -> "rejeté" -> "rejeter"; "déployées" ->
+"déployé", which it knows only as a lemma of its own): the forms of those forms are forms of the
+verb too, so ``~rejeter`` finds "une demande rejetée" and ``~déployer`` "ont été déployées".
+
 Reading a dictionary takes 0.3-3 s per language (de and ru are the big ones), so the forms are
 cached on disk per language and simplemma version when a cache directory is given.
 
@@ -34,7 +39,7 @@ from monitor.text import fold
 
 LANGUAGES = frozenset(SUPPORTED_LANGUAGES)
 _VERSION = getattr(simplemma, "__version__", "unknown")
-_FORMAT = 2  # bump when the expansion changes: old cache files are then ignored
+_FORMAT = 3  # bump when the expansion changes: old cache files are then ignored
 
 # (language, word as written) -> folded forms; lives as long as the process
 _FORMS: dict[tuple[str, str], frozenset[str]] = {}
@@ -102,6 +107,10 @@ def forms(
 def _lemma_candidates(word: str, lang: str) -> set[str]:
     # "sturen" has the lemma "stuur" (the noun) in simplemma: look for the forms of both
     found = {word, simplemma.lemmatize(word, lang=lang)}
+    if lang == "fr" and word.endswith(("er", "ir")):
+        # a French participle can be a lemma of its own: "déployées" -> "déployé", never
+        # "déployer" (which then lacked every agreeing form of "ont été déployés")
+        found.add(word[:-2] + ("é" if word.endswith("er") else "i"))
     return {v for c in found for v in (c, c.lower(), c.capitalize())}
 
 
@@ -124,11 +133,20 @@ def _scan(lang: str, words: list[str]) -> dict[str, frozenset[str]]:
         out[word] = {fold(c) for c in cands if "_" not in c}
         for cand in cands:
             by_lemma.setdefault(cand.encode(), []).append(word)
+    # forms whose lemma is itself one of the forms: French "rejetée" has the lemma "rejeté",
+    # whose lemma is "rejeter" (simplemma lemmatises an agreeing participle to its masculine
+    # singular), Portuguese "enviadas" has "enviado"; a second pass adds them
+    participles: dict[bytes, list[str]] = {}
     for form, lemma in _items(lang):
         wanting = by_lemma.get(lemma)
         if wanting is None and b"_" in lemma:  # separable verbs: "afgekondigd" -> "af_kondigen"
             wanting = by_lemma.get(lemma.replace(b"_", b""))
         for word in wanting or ():
+            out[word].add(fold(form.decode()))
+            if form != lemma:
+                participles.setdefault(form, []).append(word)
+    for form, lemma in _items(lang):
+        for word in participles.get(lemma, ()):
             out[word].add(fold(form.decode()))
     return {w: frozenset(f for f in found if f.strip()) for w, found in out.items()}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.lexicon import finite, separable
+from monitor.lexicon import finite, forms, separable
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,28 @@ def test_finite_forms_leave_out_participles_and_nouns() -> None:
         "ruft",
         "rief",
     }
+
+
+@pytest.mark.parametrize(
+    ("lang", "verb", "agreeing"),
+    [
+        # simplemma lemmatises an agreeing participle to its masculine singular, and for these
+        # French verbs it knows the participle only as a lemma of its own
+        ("fr", "déployer", {"deploye", "deployee", "deployes", "deployees"}),
+        ("fr", "rejeter", {"rejete", "rejetee", "rejetees"}),
+        # Portuguese "enviadas" has the lemma "enviado", whose lemma is "enviar"
+        ("pt", "enviar", {"enviado", "enviada", "enviados", "enviadas"}),
+    ],
+)
+def test_lemma_forms_include_agreeing_participles(lang: str, verb: str, agreeing: set[str]) -> None:
+    """A lemma term finds its verb's participles in every gender and number: "ont été déployées",
+    "une demande rejetée" (heldout16 fr-139), "tropas enviadas"."""
+    assert agreeing <= forms(lang, [verb])[verb]
+
+
+def test_lemma_forms_do_not_reach_other_words() -> None:
+    """The participle step follows lemmas only: a noun's forms stay the noun's ("rejet" is not
+    a form of "rejeter", "déploiement" not of "déployer")."""
+    found = forms("fr", ["rejeter", "déployer"])
+    assert "rejet" not in found["rejeter"] and "rejets" not in found["rejeter"]
+    assert "deploiement" not in found["déployer"]
