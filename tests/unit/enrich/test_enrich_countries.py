@@ -314,3 +314,19 @@ def test_not_names_are_per_language(enricher: Enricher) -> None:
     case but at a sentence's start)."""
     assert enricher.analyse(analyse("Troops landed on Réunion.", "en")).countries == {"RE"}
     assert enricher.analyse(analyse("Военные прибыли в Того.", "ru")).countries == {"TG"}
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        pytest.param("de", "160 Soldaten gehen nach Bosnien.", id="de"),
+        pytest.param("nl", "Militairen vertrekken naar Bosnië.", id="nl"),
+        pytest.param("en", "Troops leave for Bosnia.", id="en"),
+        pytest.param("fr", "Des soldats partent pour la Bosnie.", id="fr"),
+        pytest.param("ru", "Военные отправились в Боснию.", id="ru"),
+        pytest.param("pl", "Żołnierze wyjechali do Bośni.", id="pl"),
+    ],
+)
+def test_bosnia_is_named_without_herzegovina(enricher: Enricher, lang: str, text: str) -> None:
+    """CLDR names only "Bosnia and Herzegovina": the short name the news uses is data."""
+    assert enricher.analyse(analyse(text, lang)).countries == {"BA"}
