@@ -35,8 +35,9 @@ import ahocorasick_rs
 import yaml
 
 from monitor.alert import Evidence, Figure, Span
+from monitor.genres import GenreLabels, default_genre_labels
 from monitor.rule import COMMON, Clause, FactCondition, Rule
-from monitor.text import Document, fold
+from monitor.text import Document, fold, is_prose
 
 
 class Facts(Protocol):
@@ -188,12 +189,16 @@ class RuleSet:
         *,
         source: str = "",
         related_lists: RelatedLists | None = None,
+        genre_labels: GenreLabels | None = None,
     ) -> None:
         """``related_lists``: the headers of related-headline lists to cut; by default the
-        packaged ``data/related_lists.yaml`` (pass ``RelatedLists(())`` to cut nothing)."""
+        packaged ``data/related_lists.yaml`` (pass ``RelatedLists(())`` to cut nothing).
+        ``genre_labels``: the labels rules' ``skip_genres`` look for; by default the packaged
+        ``data/genre_labels.yaml``."""
         self.rules: tuple[Rule, ...] = tuple(rules)
         self.source = source
         self.related_lists = default_related_lists() if related_lists is None else related_lists
+        self.genre_labels = default_genre_labels() if genre_labels is None else genre_labels
         self._terms: list[_TermRef] = []
         self._compiled: list[_CompiledRule] = []
         table: dict[str, dict[str, list[int]]] = {}  # padded key -> language -> term ids
@@ -497,6 +502,9 @@ class RuleSet:
         self, rule_index: int, hits: list[_Hit], doc: Document, facts: _LazyFacts
     ) -> Match | None:
         compiled = self._compiled[rule_index]
+        skipped = compiled.rule.skip_genres
+        if skipped and not self.genre_labels.genres(doc).isdisjoint(skipped):
+            return None  # an opinion piece, a review, an obituary: no report of news
         terms = self._terms
         by_group: dict[int, list[_Hit]] = {}
         for hit in hits:
@@ -633,7 +641,7 @@ def lead_end(doc: Document, rule: Rule) -> int:
 
     Lines that are not prose before the story starts do not count (a scraped page's "Published
     25 November, updated 16:40", "By our correspondent in Moroni", a photo credit): the count
-    starts at the first sentence that ends with terminal punctuation (``_PROSE_END``), so the
+    starts at the first sentence that ends with terminal punctuation (``text.is_prose``), so the
     lead still holds three sentences of the story. After it every sentence counts: a subheading
     there ends the story's opening, it does not stretch the lead.
 
@@ -655,17 +663,11 @@ def lead_end(doc: Document, rule: Rule) -> int:
     last, counted = first, 0
     while last < len(spans) and counted < rule.lead_sentences:
         start, end = spans[last]
-        if counted or _PROSE_END.search(text, start, end):
+        if counted or is_prose(text, start, end):
             counted += 1
         last += 1
     last = min(last, len(spans)) - 1
     return spans[last][1] if last >= 0 else len(doc.text)
-
-
-# The end of a sentence of prose: terminal punctuation, maybe inside closing quotes or brackets
-# (a colon introduces a quote or a list: prose too). A line without it is a byline, a
-# timestamp, a caption credit or a subheading.
-_PROSE_END = re.compile(r"[.!?\u2026:;][\"'\u00bb\u201d\u2019)\]*_]*\s*$")
 
 
 def title_sentences(doc: Document) -> int:

@@ -213,6 +213,8 @@ class Rule:
     # hits of these groups standing alone between quotation marks (scare quotes: a „Putsch“ in
     # a party, a « putsch » in a union) do not count: the writer does not vouch for the word
     scare_quotes: tuple[str, ...] = ()
+    # genre labels (monitor.genres: "Opinion:", "Nachruf:") of articles the rule does not fire on
+    skip_genres: tuple[str, ...] = ()
     vetoes: tuple[Veto, ...] = ()
     # the lead: the article's first paragraph (its title) and this many sentences after it
     lead_sentences: int = DEFAULT_LEAD_SENTENCES

@@ -28,6 +28,7 @@ import yaml
 from monitor import lexicon
 from monitor.engine import RuleSet
 from monitor.errors import RuleError, RuleSetError
+from monitor.genres import default_genre_labels
 from monitor.rule import (
     COMMON,
     DEFAULT_LEAD_SENTENCES,
@@ -288,6 +289,10 @@ def _check(item: _File) -> None:
     for i, lang in enumerate(languages):
         if lang not in lexicon.LANGUAGES:
             item.add(["languages", i], f"language {lang!r} is not supported (no lemmatiser)")
+    known_genres = default_genre_labels().names
+    for i, genre in enumerate(data.get("skip_genres", ())):
+        if genre not in known_genres:
+            item.add(["skip_genres", i], f"unknown genre {genre!r} (known: {sorted(known_genres)})")
     used: set[str] = set()
     groups = data["terms"]
 
@@ -502,6 +507,7 @@ def _build(item: _File, forms: Mapping[tuple[str, str], frozenset[str]]) -> Rule
         event_code=data.get("event_code"),
         ignore_sentences_with=tuple(data.get("ignore_sentences_with", ())),
         scare_quotes=tuple(data.get("scare_quotes", ())),
+        skip_genres=tuple(data.get("skip_genres", ())),
         vetoes=tuple(
             Veto(tuple(v["any"]), v.get("min_hits", 1), v.get("in", "article"))
             for v in data.get("veto", ())

@@ -292,6 +292,27 @@ def lemma(token: str, language: str) -> str:
         return token
 
 
+# The end of a sentence of prose: terminal punctuation, maybe inside closing quotes, brackets or
+# markdown emphasis (a colon introduces a quote or a list: prose too). A line without it is a
+# byline, a timestamp, a caption credit, a section label or a subheading.
+_PROSE_END = re.compile(r"[.!?\u2026:;][\"'\u00bb\u201d\u2019)\]*_]*\s*$")
+
+
+def is_prose(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` (a sentence) ends as prose does, not as page furniture."""
+    return _PROSE_END.search(text, start, end) is not None
+
+
+def story_start(doc: Document, first: int) -> int:
+    """Index of the first sentence of prose from sentence ``first`` on (``len(doc.sentences)``
+    when none is): what comes before it is page furniture (``is_prose``)."""
+    spans = doc.sentences
+    for index in range(first, len(spans)):
+        if is_prose(doc.text, *spans[index]):
+            return index
+    return len(spans)
+
+
 def split_sentences(text: str, folded: str | None = None) -> tuple[tuple[int, int], ...]:
     """Sentence spans ``(start, end)`` over ``text``, stripped of surrounding white space."""
     folded = fold(text) if folded is None else folded

@@ -1,0 +1,67 @@
+"""Genre labels: the word a news site puts before a headline, or in a line above the story, to
+say that an article is not a report of news ("Opinion:", "Recensie |", "Nachruf:", "Timeline:",
+"SATIRE:").
+
+An alert reports news now: an opinion piece, a review, an obituary, a timeline or a satire says
+every word of a coup or a state of emergency and reports none. Rules list the genres they skip
+(``skip_genres``); the labels are data (``data/genre_labels.yaml``), found once per article, in
+the title and in the page furniture above the story (``text.story_start``).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from importlib import resources
+
+import yaml
+
+from monitor.text import Document, fold, story_start
+
+# after the label: a colon, a bar, a dash or a middle dot ("Opinion |", "Nachruf:", "SATIRE -")
+_AFTER = r"[ \t\u00a0]*[:|\-\u2013\u2014\u00b7]"
+
+
+class GenreLabels:
+    """Finds the genre labels of an article (``genres``)."""
+
+    def __init__(self, labels: Mapping[str, Iterable[str]]) -> None:
+        self.names = frozenset(labels)
+        self._genre: dict[str, str] = {}
+        for genre, words in labels.items():
+            for word in words:
+                key = _key(word)
+                if key:
+                    self._genre[key] = genre
+        alternatives = "|".join(
+            r"[\s\-]+".join(map(re.escape, key.split()))
+            for key in sorted(self._genre, key=len, reverse=True)
+        )
+        self._label = re.compile(rf"[ \t]*({alternatives}){_AFTER}") if self._genre else None
+
+    def genres(self, doc: Document) -> frozenset[str]:
+        """The genres labelled in the title or in a line of furniture above the story."""
+        if self._label is None or not doc.sentences:
+            return frozenset()
+        spans = doc.sentences
+        found = set()
+        for start, _ in spans[: story_start(doc, 1) if len(spans) > 1 else 1]:
+            match = self._label.match(doc.folded, start)
+            if match is not None:
+                found.add(self._genre[_key(match.group(1))])
+        return frozenset(found)
+
+
+def _key(label: str) -> str:
+    """A label folded, its words one space apart ("Op-ed" and "op ed" are one label)."""
+    return " ".join(fold(label).replace("-", " ").split())
+
+
+@functools.cache
+def default_genre_labels() -> GenreLabels:
+    """The packaged labels (``monitor/data/genre_labels.yaml``), read once per process."""
+    raw = yaml.safe_load(
+        resources.files("monitor").joinpath("data/genre_labels.yaml").read_text("utf-8")
+    )
+    return GenreLabels(raw["genres"])
