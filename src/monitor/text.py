@@ -146,12 +146,6 @@ _TOKEN = re.compile(r"(\w++(?:['\u2019]\w++)?+)")
 _ASCII_TOKEN = re.compile(_TOKEN.pattern, re.ASCII)
 
 
-# A candidate end: terminal punctuation, closing quotes, blanks, and then what starts a sentence
-# (a letter that is not lower case, in any script, or a digit, maybe after opening quotes or a
-# dash); or a newline. Checking
-# the start in the pattern leaves Python only the full stops that may follow an abbreviation.
-# One leading character class lets the regex engine skip to candidates with a fast scan (half
-# the cost of an alternation); after a newline the match ends at once.
 def _lower_case_class() -> str:
     """The lower-case letters (category Ll) of the Basic Multilingual Plane as regex ranges, for
     a character class: ``a-z`` alone let "ok. żołnierzy" and "тыс. человек" end a sentence."""
@@ -167,6 +161,12 @@ def _lower_case_class() -> str:
     )
 
 
+# A candidate end: terminal punctuation, closing quotes, blanks, and then what starts a sentence
+# (a letter that is not lower case, in any script, or a digit, maybe after opening quotes or a
+# dash); or a newline. Checking the start in the pattern leaves Python only the full stops that
+# may follow an abbreviation. One leading character class lets the regex engine skip to
+# candidates with a fast scan (half the cost of an alternation); after a newline the match ends
+# at once.
 _BOUNDARY = re.compile(
     r"[.!?\u2026\n](?:(?<=\n)|[.!?\u2026]*[\"'\u00bb\u201d\u2019)\]]*[ \t]+"
     r"(?=[\"'\u00ab\u201e\u201c\u2018(\[\-\u2013\u2014]*[^\W\d_" + _lower_case_class() + r"]|\d))"
