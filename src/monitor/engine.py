@@ -37,7 +37,7 @@ import yaml
 from monitor.alert import Evidence, Figure, Span
 from monitor.genres import GenreLabels, default_genre_labels
 from monitor.rule import COMMON, Clause, FactCondition, Rule
-from monitor.text import Document, fold, is_prose
+from monitor.text import Document, fold, story_start
 
 
 class Facts(Protocol):
@@ -395,9 +395,10 @@ class RuleSet:
         """Every hit of rule ``rule_id``'s terms in ``doc``, in text order, those in related
         lists left out, whether or not the rule passes the gate (``monitor.explain``); raises
         KeyError for an unknown rule."""
-        index = next((i for i, r in enumerate(self.rules) if r.id == rule_id), None)
-        if index is None:
+        rule = self.get(rule_id)
+        if rule is None:
             raise KeyError(rule_id)
+        index = self.rules.index(rule)
         scan, found = self._scan(doc)
         hits = self._group_hits(found, [index], scan, doc)[index]
         outside = self._outside_related(doc)
@@ -502,9 +503,6 @@ class RuleSet:
         self, rule_index: int, hits: list[_Hit], doc: Document, facts: _LazyFacts
     ) -> Match | None:
         compiled = self._compiled[rule_index]
-        skipped = compiled.rule.skip_genres
-        if skipped and not self.genre_labels.genres(doc).isdisjoint(skipped):
-            return None  # an opinion piece, a review, an obituary: no report of news
         terms = self._terms
         by_group: dict[int, list[_Hit]] = {}
         for hit in hits:
@@ -641,7 +639,7 @@ def lead_end(doc: Document, rule: Rule) -> int:
 
     Lines that are not prose before the story starts do not count (a scraped page's "Published
     25 November, updated 16:40", "By our correspondent in Moroni", a photo credit): the count
-    starts at the first sentence that ends with terminal punctuation (``text.is_prose``), so the
+    starts at the first sentence that ends with terminal punctuation (``text.story_start``), so the
     lead still holds three sentences of the story. After it every sentence counts: a subheading
     there ends the story's opening, it does not stretch the lead.
 
@@ -659,14 +657,7 @@ def lead_end(doc: Document, rule: Rule) -> int:
             and scene_end - first > (rule.lead_sentences)
         ):
             first = scene_end
-    text = doc.text
-    last, counted = first, 0
-    while last < len(spans) and counted < rule.lead_sentences:
-        start, end = spans[last]
-        if counted or is_prose(text, start, end):
-            counted += 1
-        last += 1
-    last = min(last, len(spans)) - 1
+    last = min(story_start(doc, first) + rule.lead_sentences, len(spans)) - 1
     return spans[last][1] if last >= 0 else len(doc.text)
 
 
@@ -1014,14 +1005,22 @@ def match(doc: Document, ruleset: RuleSet, facts: Callable[[], Facts] | None = N
     """Every rule of ``ruleset`` that fires on ``doc``, in rule set order, with its evidence.
 
     ``facts`` is called at most once, and only when a rule with fact conditions has already
-    passed its term logic. Without it, fact conditions are false.
+    passed its term logic. Without it, fact conditions are false. A rule whose ``skip_genres``
+    the article is labelled with (``monitor.genres``) does not fire; the labels are read once.
     """
     candidates = ruleset.candidates(doc)
     if not candidates:
         return []
     lazy = _LazyFacts(facts)
+    genres: frozenset[str] | None = None  # the article's genre labels, once a rule asks
     out = []
     for rule_index, hits in candidates:
+        skipped = ruleset.rules[rule_index].skip_genres
+        if skipped:
+            if genres is None:
+                genres = ruleset.genre_labels.genres(doc)
+            if not genres.isdisjoint(skipped):
+                continue  # an opinion piece, a review, an obituary: no report of news
         found = ruleset.evaluate(rule_index, hits, doc, lazy)
         if found is not None:
             out.append(found)

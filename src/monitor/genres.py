@@ -42,11 +42,10 @@ class GenreLabels:
 
     def genres(self, doc: Document) -> frozenset[str]:
         """The genres labelled in the title or in a line of furniture above the story."""
-        if self._label is None or not doc.sentences:
+        if self._label is None:
             return frozenset()
-        spans = doc.sentences
         found = set()
-        for start, _ in spans[: story_start(doc, 1) if len(spans) > 1 else 1]:
+        for start, _ in doc.sentences[: story_start(doc, 1)]:
             match = self._label.match(doc.folded, start)
             if match is not None:
                 found.add(self._genre[_key(match.group(1))])

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import simplemma
@@ -114,15 +114,15 @@ def _lemma_candidates(word: str, lang: str) -> set[str]:
     return {v for c in found for v in (c, c.lower(), c.capitalize())}
 
 
-def _items(lang: str) -> Iterator[tuple[bytes, bytes]]:
-    # a non-caching factory: the worker should not keep a 100 MB dictionary for a few terms
+def dictionary(lang: str) -> Mapping[bytes, bytes]:
+    """simplemma's dictionary of ``lang``, form -> lemma, as UTF-8 bytes, read from disk and
+    not kept by simplemma (a non-caching factory: a worker should not hold a 100 MB dictionary
+    for a few terms or a known-word check). ValueError for a language simplemma does not know."""
     mapping = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(lang)
     raw = getattr(mapping, "_dict", None)
     if isinstance(raw, dict):  # simplemma 2 stores bytes: comparing bytes skips 1M decodes
-        yield from raw.items()
-    else:
-        for key, value in mapping.items():
-            yield key.encode(), value.encode()
+        return raw
+    return {key.encode(): value.encode() for key, value in mapping.items()}
 
 
 def _scan(lang: str, words: list[str]) -> dict[str, frozenset[str]]:
@@ -135,9 +135,11 @@ def _scan(lang: str, words: list[str]) -> dict[str, frozenset[str]]:
             by_lemma.setdefault(cand.encode(), []).append(word)
     # forms whose lemma is itself one of the forms: French "rejetée" has the lemma "rejeté",
     # whose lemma is "rejeter" (simplemma lemmatises an agreeing participle to its masculine
-    # singular), Portuguese "enviadas" has "enviado"; a second pass adds them
+    # singular), Portuguese "enviadas" has "enviado"; a second pass over the same dictionary
+    # adds them
+    entries = dictionary(lang)
     participles: dict[bytes, list[str]] = {}
-    for form, lemma in _items(lang):
+    for form, lemma in entries.items():
         wanting = by_lemma.get(lemma)
         if wanting is None and b"_" in lemma:  # separable verbs: "afgekondigd" -> "af_kondigen"
             wanting = by_lemma.get(lemma.replace(b"_", b""))
@@ -145,7 +147,7 @@ def _scan(lang: str, words: list[str]) -> dict[str, frozenset[str]]:
             out[word].add(fold(form.decode()))
             if form != lemma:
                 participles.setdefault(form, []).append(word)
-    for form, lemma in _items(lang):
+    for form, lemma in entries.items():
         for word in participles.get(lemma, ()):
             out[word].add(fold(form.decode()))
     return {w: frozenset(f for f in found if f.strip()) for w, found in out.items()}

@@ -98,6 +98,13 @@ class Pipeline:
     ) -> tuple[Document, list[Match], Callable[[], Enrichment]]:
         """The article analysed in ``language``, its matches, and its enrichment on demand
         (computed once, only if a rule asks for facts or something matched)."""
+        doc, facts = self._analysed(article, language)
+        return doc, match(doc, self.ruleset, facts), facts
+
+    def _analysed(
+        self, article: Article, language: str
+    ) -> tuple[Document, Callable[[], Enrichment]]:
+        """The article analysed in ``language``, and its enrichment on demand (once)."""
         doc = analyse(article.body, language)
         enrichment: list[Enrichment] = []
 
@@ -106,7 +113,7 @@ class Pipeline:
                 enrichment.append(self.enricher.analyse(doc))
             return enrichment[0]
 
-        return doc, match(doc, self.ruleset, facts), facts
+        return doc, facts
 
     def explain(self, article: Article, rule_id: str) -> Explanation:
         """Why ``rule_id`` fires on ``article`` or not, in the language ``findings`` would match
@@ -114,7 +121,7 @@ class Pipeline:
         declared = article.language
         if declared is None or declared not in self.enricher.detector.languages:
             declared = self.enricher.detect_language(article).code
-        doc, _, facts = self._match(article, declared)
+        doc, facts = self._analysed(article, declared)
         return explain(doc, self.ruleset, rule_id, facts)
 
     def process(self, article: Article, now: datetime) -> list[Alert]:

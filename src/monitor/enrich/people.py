@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from simplemma.strategies import DictionaryLookupStrategy
-from simplemma.strategies.dictionaries import DefaultDictionaryFactory
 from simplemma.utils import normalize_token
 
+from monitor import lexicon
 from monitor.alert import Mention, Person, PersonStatus, Span
 from monitor.enrich import data
 from monitor.enrich.countries import CountryHit
@@ -135,11 +135,8 @@ class _Dictionaries:
     def get_dictionary(self, lang: str) -> Any:
         found = self._loaded.get(lang)
         if found is None:  # ValueError for a language simplemma does not know
-            # a non-caching factory: the dictionary is dropped once its keys are hashed
-            mapping = DefaultDictionaryFactory(cache_max_size=0).get_dictionary(lang)
-            raw = getattr(mapping, "_dict", None)  # simplemma 2: bytes keys, str.encode()'d
-            keys = raw.keys() if isinstance(raw, dict) else (k.encode() for k in mapping)
-            found = self._loaded[lang] = _KnownWords(keys)
+            # the dictionary is dropped once its keys are hashed
+            found = self._loaded[lang] = _KnownWords(lexicon.dictionary(lang).keys())
         return found
 
 
