@@ -79,6 +79,9 @@ class CountryHit(NamedTuple):
 # the matcher's value for a form: (ISO code, its weight, whether it is a place)
 CountryForm = tuple[str, float, bool]
 
+# a mention, the index of the token it starts in, and whether it follows a locative
+_Placed = tuple[CountryHit, int, bool]
+
 
 @dataclass(frozen=True)
 class _Language:
@@ -170,22 +173,28 @@ class CountryFinder:
         lang = self._language(doc.language)
         if lang is None or not hits:
             return ()
-        by_code: dict[str, list[CountryHit]] = {}
+        # One pass over the mentions finds each one's token (the locative and the actor cue
+        # both read it) and whether it follows a locative (the location score and the cue do).
+        starts, norms = doc.token_starts, doc.token_norms
+        count = len(starts)
+        locatives = lang.locative
+        by_code: dict[str, list[_Placed]] = {}
         for hit in hits:
-            by_code.setdefault(hit.code, []).append(hit)
-        # both the location score and the actor cue ask whether a mention follows a locative
-        locative = {h.start for h in hits if self._after_locative(doc, lang, h)}
-        location = self._location(doc, by_code, locative)
+            i = bisect_left(starts, hit.start)
+            if i < count and starts[i] == hit.start:
+                placed = (hit, i, i > 0 and _after_locative(norms, i, locatives))
+            else:  # it starts inside a token ("l'Ukraine"): no word of its own before it
+                placed = (hit, max(i - 1, 0), False)
+            by_code.setdefault(hit.code, []).append(placed)
+        location = self._location(doc, by_code)
         out: list[Country] = []
         for code, mentions in by_code.items():
             roles: list[str] = []
             if code == location:
                 roles.append("location")
-                if any(self._near_cue(doc, lang, h, h.start in locative) for h in mentions):
+                if self._near_cue(doc, lang, mentions):
                     roles.append("actor")
-            elif any(not h.place for h in mentions) or any(
-                self._near_cue(doc, lang, h, h.start in locative) for h in mentions
-            ):
+            elif any(not h.place for h, _, _ in mentions) or self._near_cue(doc, lang, mentions):
                 roles.append("actor")
             out.append(
                 Country(
@@ -193,7 +202,8 @@ class CountryFinder:
                     name=self.name(code),
                     roles=tuple(roles),
                     mentions=tuple(
-                        Mention(doc.text[h.start : h.end], Span(h.start, h.end)) for h in mentions
+                        Mention(doc.text[h.start : h.end], Span(h.start, h.end))
+                        for h, _, _ in mentions
                     ),
                 )
             )
@@ -201,61 +211,54 @@ class CountryFinder:
         return tuple(out)
 
     @staticmethod
-    def _location(
-        doc: Document, by_code: dict[str, list[CountryHit]], locative: set[int]
-    ) -> str | None:
+    def _location(doc: Document, by_code: dict[str, list[_Placed]]) -> str | None:
         lead_end = doc.sentences[min(LEAD_SENTENCES, len(doc.sentences)) - 1][1]
         best: tuple[float, int, int, str] | None = None
         for code, mentions in by_code.items():
             score = 0.0
             places = 0
-            for hit in mentions:
+            for hit, _, locative in mentions:
                 points = 1.0
-                if hit.start in locative:
+                if locative:
                     points += LOCATIVE_BONUS
                     places += 1
                 if hit.start < lead_end:
                     points += LEAD_BONUS
                 score += points * hit.weight
-            key = (score, places, -mentions[0].start, code)
+            key = (score, places, -mentions[0][0].start, code)
             if best is None or key > best:
                 best = key
         return best[-1] if best else None
 
     @staticmethod
-    def _near_cue(doc: Document, lang: _Language, hit: CountryHit, locative: bool) -> bool:
-        """An actor cue in the mention's sentence, within 2 tokens before it (none when it
-        follows a locative: "troops in Kazakhstan", that cue is someone else's) or 3 after."""
+    def _near_cue(doc: Document, lang: _Language, mentions: list[_Placed]) -> bool:
+        """An actor cue in a mention's sentence, within 2 tokens before it (none when it follows
+        a locative: "troops in Kazakhstan", that cue is someone else's) or 3 after."""
         starts, norms = doc.token_starts, doc.token_norms
-        first = doc.token_index(hit.start)
-        last = doc.token_index(max(hit.start, hit.end - 1))
-        lo, hi = doc.sentence_span(hit.start)
-        before = range(first, first) if locative else range(max(0, first - 2), first)
-        after = range(last + 1, min(last + 4, len(starts)))
+        count = len(starts)
         cues = lang.actor_cues
-        for r in (before, after):
-            for k in r:
-                # the sentence bound first: it is cheaper than the cue lookup
-                if lo <= starts[k] < hi and norms[k] in cues:
-                    return True
+        for hit, first, locative in mentions:
+            last = first
+            if first + 1 < count and starts[first + 1] < hit.end:  # more words than one
+                last = doc.token_index(hit.end - 1)
+            before = range(first, first) if locative else range(max(0, first - 2), first)
+            after = range(last + 1, min(last + 4, count))
+            for r in (before, after):
+                for k in r:
+                    # the sentence only for a cue: most mentions have none near them
+                    if norms[k] in cues:
+                        lo, hi = doc.sentence_span(hit.start)
+                        if lo <= starts[k] < hi:
+                            return True
         return False
 
-    @staticmethod
-    def _after_locative(doc: Document, lang: _Language, hit: CountryHit) -> bool:
-        starts = doc.token_starts
-        i = bisect_left(starts, hit.start)
-        if i >= len(starts) or starts[i] != hit.start:
-            return False
-        norms = doc.token_norms
-        for back in (1, 2):
-            if i - back < 0:
-                return False
-            word = norms[i - back]
-            if word in lang.locative:
-                return True
-            if word not in _ARTICLES:
-                return False
-        return False
+
+def _after_locative(norms: list[str], i: int, locatives: WordSet) -> bool:
+    """Token ``i`` follows a locative preposition, maybe with an article between ("in het")."""
+    word = norms[i - 1]
+    if word in locatives:
+        return True
+    return word in _ARTICLES and i > 1 and norms[i - 2] in locatives
 
 
 class _Places:
