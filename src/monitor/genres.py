@@ -21,6 +21,9 @@ from monitor.text import Document, fold, story_start
 
 # after the label: a colon, a bar, a dash or a middle dot ("Opinion |", "Nachruf:", "SATIRE -")
 _AFTER = r"[ \t\u00a0]*[:|\-\u2013\u2014\u00b7]"
+# between the sections of a breadcrumb line ("Política | Opinião e Análise | 25 nov 2026")
+_SECTIONS = "|\u00b7\u203a"
+_SECTION_BREAK = re.compile(f"[{_SECTIONS}]")
 
 
 class GenreLabels:
@@ -39,14 +42,29 @@ class GenreLabels:
             for key in sorted(self._genre, key=len, reverse=True)
         )
         self._label = re.compile(rf"[ \t]*({alternatives}){_AFTER}") if self._genre else None
+        # a section that a label starts, three words at most ("Opinion & Analysis", not "Review
+        # of the military's plans"), up to the next section or the end of the line
+        self._section = re.compile(
+            rf"[ \t\u00a0]*({alternatives})(?:[ \t\u00a0]+[^\s{_SECTIONS}]+){{0,2}}"
+            rf"[ \t\u00a0]*(?:[{_SECTIONS}]|$)"
+        )
 
     def genres(self, doc: Document) -> frozenset[str]:
-        """The genres labelled in the title or in a line of furniture above the story."""
+        """The genres labelled in the title or in a line of furniture above the story: at the
+        start of the line, or as a section of a breadcrumb line."""
         if self._label is None:
             return frozenset()
         found = set()
-        for start, _ in doc.sentences[: story_start(doc, 1)]:
-            match = self._label.match(doc.folded, start)
+        folded = doc.folded
+        for start, end in doc.sentences[: story_start(doc, 1)]:
+            match = self._label.match(folded, start) or next(
+                (
+                    section
+                    for sep in _SECTION_BREAK.finditer(folded, start, end)
+                    if (section := self._section.match(folded, sep.end(), end)) is not None
+                ),
+                None,
+            )
             if match is not None:
                 found.add(self._genre[_key(match.group(1))])
         return frozenset(found)

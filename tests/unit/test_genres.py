@@ -29,11 +29,17 @@ from tests import rule_support
         pytest.param("en", "Columnists agree on little\n\nText.", set(), id="a-word-that-begins-with-a-label"),
         pytest.param("en", "Opinion polls show a lead\n\nText.", set(), id="no-separator-after-it"),
         pytest.param("en", "Analysis: why the coup matters\n\nText.", set(), id="analysis-is-not-a-genre-here"),
+        pytest.param("pt", "25 de Novembro: 51 anos depois\n\nPolítica | Opinião e Análise | 25 nov 2026 | Leitura: 7 min\n\nFaz hoje 51 anos que tudo mudou.", {"opinion"}, id="pt-breadcrumb-section"),
+        pytest.param("fr", "« Le Coup d'État en blouse blanche »\n\nLivres · Critique\n\nPar Leïla Ben Salem\n\nLe livre raconte une nuit.", {"review"}, id="fr-last-section"),
+        pytest.param("en", "Coup in Niger | Opinion\n\nThe army took power.", {"opinion"}, id="en-title-section"),
+        pytest.param("en", "World | Africa | Opinion polls in Niger\n\nThe army took power.", set(), id="a-long-section-that-begins-with-a-label"),
+        pytest.param("en", "Coup in Niger\n\nThe army took power | Opinion polls | none.", set(), id="no-section-in-the-story"),
     ],
 )  # fmt: skip
 def test_genres(lang: str, text: str, genres: set[str]) -> None:
     """A label counts at the start of the title or of a furniture line above the story,
-    followed by a colon, a bar, a dash or a middle dot; not inside the story."""
+    followed by a colon, a bar, a dash or a middle dot, or as a short section of such a line;
+    not inside the story."""
     assert default_genre_labels().genres(analyse(text, lang)) == genres
 
 
