@@ -85,6 +85,8 @@ SEALED = (
     Sealed("heldout15", range(121, 131), (1000, 6000), (7, 7, 6), short_and_long=20),
     # scraped news pages with top-of-page furniture, other regions (Central America, Levant...)
     Sealed("heldout17", range(141, 151), (1000, 6000), (7, 7, 6), short_and_long=20),
+    # plain news articles with modest furniture, briefs and updates, Horn, Great Lakes, Maghreb...
+    Sealed("heldout18", range(151, 161), (1000, 6000), (7, 7, 6), short_and_long=20),
 )
 SEALED_ROWS = [(spec, path, item) for spec in SEALED for path, item in spec.rows]
 
