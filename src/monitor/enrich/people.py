@@ -22,6 +22,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import accumulate
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -190,6 +191,11 @@ class _Language:
     links: frozenset[str]
     statuses: SurfaceMatcher[PersonStatus] = field(default_factory=SurfaceMatcher)
     prefixes: tuple[tuple[str, PersonStatus], ...] = ()  # ("ex-", "former"): glued to the role
+
+    @cached_property
+    def links_and_comma(self) -> tuple[str, ...]:
+        """What ends the walk back from a role to a name before it (``_name_before``)."""
+        return (",", *sorted(self.links))
 
 
 @dataclass
@@ -471,6 +477,14 @@ class PeopleFinder:
         text = doc.text
         lo = doc.sentence_span(role_start)[0]
         start = max(lo, role_start - _WINDOW)
+        # The walk back ends at a link or a comma, or finds no name: most roles have neither in
+        # their window, and a search of the folded text for each says so without reading words.
+        folded = doc.folded
+        for link in lang.links_and_comma:
+            if folded.rfind(link, start, role_start) >= 0:
+                break
+        else:
+            return None
         # The walk back from the role rarely needs more than the last few words: read those
         # first, from a space on. No word holds a space, so they are the words the whole window
         # gives there, and the answer is the same unless the walk reaches the first of them.
