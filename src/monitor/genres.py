@@ -19,11 +19,11 @@ import yaml
 
 from monitor.text import Document, fold, story_start
 
-# after the label: a colon, a bar, a dash or a middle dot ("Opinion |", "Nachruf:", "SATIRE -")
-_AFTER = r"[ \t\u00a0]*[:|\-\u2013\u2014\u00b7]"
+# after the label: a colon, a bar, a dash, a middle dot or a '›' ("Opinion |", "Nachruf:",
+# "SATIRE -", "Opinion › Columnists"); the text is folded, so a no-break space is a space
+_AFTER = r"[ \t]*[:|\-\u2013\u2014\u00b7\u203a]"
 # between the sections of a breadcrumb line ("Política | Opinião e Análise | 25 nov 2026")
 _SECTIONS = "|\u00b7\u203a"
-_SECTION_BREAK = re.compile(f"[{_SECTIONS}]")
 
 
 class GenreLabels:
@@ -37,37 +37,36 @@ class GenreLabels:
                 key = _key(word)
                 if key:
                     self._genre[key] = genre
-        alternatives = "|".join(
-            r"[\s\-]+".join(map(re.escape, key.split()))
-            for key in sorted(self._genre, key=len, reverse=True)
-        )
-        self._label = re.compile(rf"[ \t]*({alternatives}){_AFTER}") if self._genre else None
-        # a section that a label starts, three words at most ("Opinion & Analysis", not "Review
-        # of the military's plans"), up to the next section or the end of the line
-        self._section = re.compile(
-            rf"[ \t\u00a0]*({alternatives})(?:[ \t\u00a0]+[^\s{_SECTIONS}]+){{0,2}}"
-            rf"[ \t\u00a0]*(?:[{_SECTIONS}]|$)"
-        )
+        self._patterns = _patterns(self._genre) if self._genre else None
 
     def genres(self, doc: Document) -> frozenset[str]:
         """The genres labelled in the title or in a line of furniture above the story: at the
         start of the line, or as a section of a breadcrumb line."""
-        if self._label is None:
+        if self._patterns is None:
             return frozenset()
+        label, section = self._patterns
         found = set()
         folded = doc.folded
         for start, end in doc.sentences[: story_start(doc, 1)]:
-            match = self._label.match(folded, start) or next(
-                (
-                    section
-                    for sep in _SECTION_BREAK.finditer(folded, start, end)
-                    if (section := self._section.match(folded, sep.end(), end)) is not None
-                ),
-                None,
-            )
+            match = label.match(folded, start) or section.search(folded, start, end)
             if match is not None:
                 found.add(self._genre[_key(match.group(1))])
         return frozenset(found)
+
+
+def _patterns(keys: Iterable[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A label at the start of a line, and a label that starts a section of a line: the label
+    and two more words at most ("Opinion & Analysis", not "Review of the military's plans"),
+    up to the next section or the end of the line."""
+    alternatives = "|".join(
+        r"[\s\-]+".join(map(re.escape, key.split())) for key in sorted(keys, key=len, reverse=True)
+    )
+    label = re.compile(rf"[ \t]*({alternatives}){_AFTER}")
+    section = re.compile(
+        rf"[{_SECTIONS}][ \t]*({alternatives})(?:[ \t]+[^\s{_SECTIONS}]+){{0,2}}"
+        rf"[ \t]*(?:[{_SECTIONS}]|$)"
+    )
+    return label, section
 
 
 def _key(label: str) -> str:

@@ -32,6 +32,7 @@ from tests import rule_support
         pytest.param("pt", "25 de Novembro: 51 anos depois\n\nPolítica | Opinião e Análise | 25 nov 2026 | Leitura: 7 min\n\nFaz hoje 51 anos que tudo mudou.", {"opinion"}, id="pt-breadcrumb-section"),
         pytest.param("fr", "« Le Coup d'État en blouse blanche »\n\nLivres · Critique\n\nPar Leïla Ben Salem\n\nLe livre raconte une nuit.", {"review"}, id="fr-last-section"),
         pytest.param("en", "Coup in Niger | Opinion\n\nThe army took power.", {"opinion"}, id="en-title-section"),
+        pytest.param("en", "Coup in Niger\n\nOpinion › Columnists\n\nThe army took power.", {"opinion"}, id="en-label-before-a-chevron"),
         pytest.param("en", "World | Africa | Opinion polls in Niger\n\nThe army took power.", set(), id="a-long-section-that-begins-with-a-label"),
         pytest.param("en", "Coup in Niger\n\nThe army took power | Opinion polls | none.", set(), id="no-section-in-the-story"),
     ],
