@@ -92,28 +92,29 @@ def _clock_overhead(clock: Callable[[], float]) -> float:
 
 def article_body(sample: str) -> str:
     """``sample`` repeated to ``SIZE`` bytes of UTF-8 (fewer characters in Cyrillic)."""
-    body = sample * (SIZE // len(sample) + 1)
-    return body.encode()[:SIZE].decode(errors="ignore")
+    return _cut(sample * (SIZE // len(sample) + 1))
 
 
 def eval_article(lang: str) -> tuple[str, str]:
     """(title, body) of ``SIZE`` bytes: the evaluation articles of ``lang`` one after another,
-    ``eval/corpus`` first, then the held-out sets; the first one's title is the title."""
+    ``eval/corpus`` first, then the held-out sets in name order; the first one's title is the
+    title."""
     paths = [EVAL / "corpus" / f"{lang}.jsonl", *sorted(EVAL.glob(f"heldout*/{lang}.jsonl"))]
-    title = ""
-    parts: list[str] = []
+    title = body = ""
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
-            if parts:
-                parts.append(f"{item['title']}\n\n{item['text']}")
+            if body:
+                body += f"\n\n{item['title']}\n\n{item['text']}"
             else:
-                title = item["title"]
-                parts.append(item["text"])
-            body = "\n\n".join(parts).encode()
-            if len(body) >= SIZE:
-                return title, body[:SIZE].decode(errors="ignore")
+                title, body = item["title"], item["text"]
+            if len(body.encode()) >= SIZE:
+                return title, _cut(body)
     raise ValueError(f"fewer than {SIZE} bytes of {lang} articles under {EVAL}")
+
+
+def _cut(text: str) -> str:
+    return text.encode()[:SIZE].decode(errors="ignore")
 
 
 def fresh_document(body: str, lang: str) -> Document:
@@ -246,7 +247,8 @@ def main() -> None:
         ),
     ]
     print(*verdicts, sep="\n")
-    print("dense = a few sentences repeated: a role, a name and figures in every sentence;")
+    print("dense = a few sentences repeated: a role, a name and figures in every sentence")
+    print("  (seven languages: no it, pt samples);")
     print("eval = the evaluation set's articles of the language one after another, to 4 KB;")
     print("ref = re.findall(r'\\w+') over the article, a yardstick for the machine;")
     print("quiet = total/ref x the fastest tenth of ref: the total on an undisturbed core;")
