@@ -796,19 +796,32 @@ def _foreign(condition: FactCondition, facts: Facts, doc: Document, chosen: Sequ
     named in a sentence of the clause's hits or in the title (``sentence``: the headline names
     who went where, "Polish soldiers in Latvia", and the body sentence the act, "the first
     group reached the base"). Facts that cannot place their mentions (a rule test's stated
-    facts) answer as for ``true``."""
+    facts) answer as for ``true``. A territory counts as its state (``_home``): French troops
+    in Mayotte are at home."""
     location = facts.location
     if location is None:
         return False
+    home = _home(facts)
+    location = home(location)
     placed = _placed_countries(facts) if condition.foreign_actor == "sentence" else None
     if placed is None:
-        return bool(facts.actors - {location})
+        return any(home(code) != location for code in facts.actors)
     where = {doc.sentence_index(h[0]) for h in chosen}
     title = title_sentences(doc)
     return any(
-        code != location and ((i := doc.sentence_index(at)) < title or i in where)
+        home(code) != location and ((i := doc.sentence_index(at)) < title or i in where)
         for code, at in placed
     )
+
+
+def _home(facts: Facts) -> Callable[[str], str]:
+    """The state a country code belongs to (a territory's state), when the facts know it."""
+    home = getattr(facts, "home", None)
+    return home if callable(home) else _itself
+
+
+def _itself(code: str) -> str:
+    return code
 
 
 # between "leave for" and the country: spaces and at most an article ("the", "il", "l'")
@@ -826,13 +839,16 @@ def _destination(facts: Facts, doc: Document, departures: Sequence[_Hit]) -> boo
         placed = _placed_countries(facts)
     if not placed:
         return False
+    home = _home(facts)
     for start, end, _ in departures:
         sentence = doc.sentence_index(start)
         for code, at in placed:
             if at < end or not _DESTINATION_GAP.fullmatch(doc.text, end, at):
                 continue
             if not any(
-                other == code and other_at < start and doc.sentence_index(other_at) == sentence
+                home(other) == home(code)
+                and other_at < start
+                and doc.sentence_index(other_at) == sentence
                 for other, other_at in placed
             ):
                 return True

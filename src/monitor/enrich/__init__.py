@@ -17,7 +17,7 @@ for all of them (``Enricher.scan``); each enricher can still be called on its ow
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -45,6 +45,12 @@ class Enrichment(msgspec.Struct, frozen=True, kw_only=True):
     # of its places: a destination is a country named as such ("naar Hongarije"), while
     # "naar Lissabon" is where home troops may go (the engine's ``destination_after``)
     country_names: tuple[tuple[str, int], ...] = ()
+    # territory -> the state it belongs to (countries.yaml): the engine's foreign test (``home``)
+    homes: Mapping[str, str] = msgspec.field(default_factory=dict)
+
+    def home(self, code: str) -> str:
+        """The state a country code belongs to: itself, or a territory's state (YT -> FR)."""
+        return self.homes.get(code, code)
 
     @property
     def countries(self) -> frozenset[str]:
@@ -168,4 +174,5 @@ class Enricher:
             entities=entities,
             figures=self.figures.figures(doc),
             country_names=tuple((h.code, h.start) for h in hits if not h.place),
+            homes=self.countries.homes,
         )

@@ -93,9 +93,16 @@ class _Language:
 class CountryFinder:
     """Country mentions and roles in one language family of forms (built once at startup)."""
 
-    def __init__(self, languages: Mapping[str, _Language], names: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        languages: Mapping[str, _Language],
+        names: Mapping[str, str],
+        homes: Mapping[str, str] | None = None,
+    ) -> None:
         self._languages = dict(languages)
         self._names = dict(names)
+        # territory -> the state it belongs to (``territories`` in countries.yaml)
+        self.homes: Mapping[str, str] = dict(homes or {})
 
     @classmethod
     def load(cls, languages: Iterable[str], extra_data_dir: Path | None = None) -> CountryFinder:
@@ -105,6 +112,7 @@ class CountryFinder:
         unknown = sorted(set(forms) - ISO_CODES)
         if unknown:
             raise ConfigError(DATA_FILE, f"unknown ISO 3166 codes: {', '.join(unknown)}")
+        homes = _homes(raw.get("territories") or {})
         places = _Places.load(extra_data_dir)
         english = babel.Locale("en").territories
         names = {code: english.get(code, code) for code in ISO_CODES}
@@ -145,7 +153,7 @@ class CountryFinder:
                 WordSet(data.strings(conf.get("locative"), origin)),
                 WordSet(data.strings(conf.get("actor_cues"), origin)),
             )
-        return cls(built, names)
+        return cls(built, names, homes)
 
     def name(self, code: str) -> str:
         return self._names.get(code, code)
@@ -313,6 +321,23 @@ class _Places:
             for key in ("all", lang):
                 for form in per_lang.get(key, []):
                     yield form, code, weight, f"{PLACES_FILE}: {code}.{key}"
+
+
+def _homes(territories: Any) -> dict[str, str]:
+    """``territories`` (state: [territory, ...]) as territory -> state, every code checked."""
+    if not isinstance(territories, dict):
+        raise ConfigError(DATA_FILE, "territories: expected a mapping of states to territories")
+    homes: dict[str, str] = {}
+    for state, owned in territories.items():
+        where = f"{DATA_FILE}: territories.{state}"
+        for code in (state, *data.strings(owned, where)):
+            if code not in ISO_CODES:
+                raise ConfigError(where, f"unknown ISO 3166 code: {code}")
+        for code in data.strings(owned, where):
+            if code in homes:
+                raise ConfigError(where, f"{code} already belongs to {homes[code]}")
+            homes[code] = state
+    return homes
 
 
 def _city(exemplar: str) -> str | None:

@@ -330,3 +330,29 @@ def test_not_names_are_per_language(enricher: Enricher) -> None:
 def test_bosnia_is_named_without_herzegovina(enricher: Enricher, lang: str, text: str) -> None:
     """CLDR names only "Bosnia and Herzegovina": the short name the news uses is data."""
     assert enricher.analyse(analyse(text, lang)).countries == {"BA"}
+
+
+def test_a_territory_belongs_to_its_state(enricher: Enricher) -> None:
+    """The alert names the territory; the facts the engine asks take its state for it, so French
+    gendarmes sent to New Caledonia stay at home (the engine's foreign test uses ``home``)."""
+    text = (
+        "Paris envoie 1 000 gendarmes en Nouvelle-Calédonie\n\n"
+        "Les renforts français sont arrivés mardi à Nouméa après trois nuits d'émeutes."
+    )
+    result = enricher.analyse(analyse(text, "fr"))
+    assert result.location == "NC"
+    assert "FR" in result.actors
+    assert result.home("NC") == "FR"
+    assert result.home("FR") == "FR"
+    assert result.home("KZ") == "KZ"
+
+
+def test_territories_are_checked_codes(tmp_path: Path) -> None:
+    """An unknown code among the territories, or a territory given two states, is a ConfigError
+    naming the setting."""
+    (tmp_path / "countries.yaml").write_text("territories:\n  FR: [QQ]\n")
+    with pytest.raises(ConfigError, match=r"territories\.FR.*QQ"):
+        CountryFinder.load(["en"], tmp_path)
+    (tmp_path / "countries.yaml").write_text("territories:\n  FR: [YT]\n  GB: [YT]\n")
+    with pytest.raises(ConfigError, match="YT already belongs to FR"):
+        CountryFinder.load(["en"], tmp_path)
