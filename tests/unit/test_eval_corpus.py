@@ -89,7 +89,7 @@ SEALED = (
     Sealed("heldout18", range(151, 161), (1000, 6000), (7, 7, 6), short_and_long=20),
     # plain news articles, briefs, follow-ups and features, Pacific, Gulf, Sahel coast, Caribbean...
     Sealed("heldout19", range(161, 171), (1000, 6000), (7, 7, 6), short_and_long=20),
-    # plain news articles, briefs, quote-led and day-after stories, Central Asia, Caribbean, Indian Ocean...
+    # plain news, briefs, quote-led and day-after stories, Central Asia, Caribbean, Indian Ocean
     Sealed("heldout20", range(171, 181), (1000, 6000), (7, 7, 6), short_and_long=20),
 )
 SEALED_ROWS = [(spec, path, item) for spec in SEALED for path, item in spec.rows]
