@@ -48,9 +48,18 @@ RAW_SERIALIZERS: dict[str, Any] = {"key_serializer": "raw", "value_serializer": 
 MAX_UNACKED_ARTICLES = 1000
 
 
+STORIES_TABLE = "stories"
+
+
 def matches_topic(settings: Settings) -> str:
     """The internal topic between the two stages (the worker creates it before faust starts)."""
     return f"{settings.app_id}-matches"
+
+
+def stories_changelog(settings: Settings) -> str:
+    """The story table's changelog topic, as faust names it (the worker creates it before faust
+    starts, compacted, as faust would)."""
+    return f"{settings.app_id}-{STORIES_TABLE}-changelog"
 
 
 def build_app(settings: Settings, runtime: Runtime) -> faust.App:
@@ -93,7 +102,7 @@ def build_app(settings: Settings, runtime: Runtime) -> faust.App:
         **RAW_SERIALIZERS,
     )
     alerts = app.topic(settings.topic_alerts, partitions=partitions, **RAW, **RAW_SERIALIZERS)
-    stories = app.Table("stories", partitions=partitions, key_type=bytes, value_type=bytes)
+    stories = app.Table(STORIES_TABLE, partitions=partitions, key_type=bytes, value_type=bytes)
     window = timedelta(hours=settings.story_window_hours)
 
     @app.agent(articles, name="articles")

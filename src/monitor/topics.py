@@ -7,7 +7,9 @@ partition count differs from the configured one (a worker must fail once with a 
 instead of crash-looping on keys hashed to the wrong partitions).
 
 Faust creates its own internal topics (leader topic, table changelogs) with CreateTopics requests;
-only our source and sink topics are listed here.
+only our source and sink topics are listed here. The worker adds the two internal topics the
+story stage needs from its first event (the repartition topic and the story table's changelog:
+``monitor.worker``), so they exist before faust's consumer joins its group.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import faust
 
-from monitor.app import build_app, matches_topic
+from monitor.app import build_app, matches_topic, stories_changelog
 from monitor.deliver.subscriptions import Subscriptions, load_subscriptions
 from monitor.logs import configure_logging
 from monitor.metrics import configure_exposition
@@ -40,16 +40,13 @@ def run_worker(settings: Settings, environ: Mapping[str, str]) -> int:
             settings.subscriptions_path, environ, allow_http=settings.webhook_allow_http
         )
         log.info("subscriptions loaded: %d", len(subscriptions))
-    # The repartition topic too: left to faust, it is created while the consumer joins its group,
-    # the assignor may not see it yet ("Ignoring missing topic") and the story stage then gets no
-    # partitions until the next metadata refresh (minutes): articles are consumed, no alert comes.
-    plan = {**topic_plan(settings), matches_topic(settings): settings.topic_partitions}
+    plan, configs = startup_topics(settings)
     asyncio.run(
         ensure_topics(
             settings.kafka_bootstrap_servers,
             plan,
             settings.topic_replication,
-            configs=topic_configs(settings),
+            configs=configs,
         )
     )
     runtime = Runtime(settings, pipeline, subscriptions=subscriptions)
@@ -65,3 +62,22 @@ def run_worker(settings: Settings, environ: Mapping[str, str]) -> int:
     )
     worker.execute_from_commandline()  # exits the process via SystemExit
     return 0
+
+
+def startup_topics(settings: Settings) -> tuple[dict[str, int], dict[str, dict[str, str]]]:
+    """The topics the worker creates before faust starts (name -> partitions), and the configs
+    of those it creates.
+
+    Ours, and the two internal topics the story stage needs from its first event. Left to faust,
+    the repartition topic and the story table's changelog are created while the consumer joins
+    its group, and the assignor may not see them yet ("Ignoring missing topic"): the story stage
+    then gets no partitions until the next metadata refresh (minutes), or the table's first
+    write fails (PartitionsMismatch: the changelog has no partitions yet), and the story it
+    decided is missing from the changelog when the worker restarts.
+    """
+    changelog = stories_changelog(settings)
+    internal = (matches_topic(settings), changelog)
+    plan = {**topic_plan(settings), **dict.fromkeys(internal, settings.topic_partitions)}
+    # compacted, as faust creates a table's changelog: the latest book per story key is the state
+    configs = {**topic_configs(settings), changelog: {"cleanup.policy": "compact"}}
+    return plan, configs

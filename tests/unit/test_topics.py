@@ -8,6 +8,7 @@ from monitor import topics as topics_module
 from monitor.errors import ConfigError
 from monitor.settings import Settings
 from monitor.topics import ensure_topics, topic_plan
+from monitor.worker import startup_topics
 from tools.localkafka import free_port
 
 
@@ -20,6 +21,19 @@ def test_topic_plan_lists_every_topic_with_the_configured_partitions() -> None:
         "out": 6,
         "alerts.webhook-dlq": 6,
     }
+
+
+def test_the_worker_creates_the_story_stages_topics_before_faust_starts() -> None:
+    """The repartition topic and the story table's changelog (compacted, as faust makes it)
+    come with ours: left to faust, the first story's table write could fail on a changelog the
+    consumer had not seen yet, and the story was gone after a restart."""
+    settings = Settings.from_env({"MONITOR_TOPIC_PARTITIONS": "6", "MONITOR_APP_ID": "desk"})
+
+    plan, configs = startup_topics(settings)
+
+    assert plan == {**topic_plan(settings), "desk-matches": 6, "desk-stories-changelog": 6}
+    assert configs["desk-stories-changelog"] == {"cleanup.policy": "compact"}
+    assert "desk-matches" not in configs
 
 
 async def test_unreachable_kafka_names_the_bootstrap_setting() -> None:
