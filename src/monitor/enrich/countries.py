@@ -328,12 +328,13 @@ def _homes(territories: Any) -> dict[str, str]:
     if not isinstance(territories, dict):
         raise ConfigError(DATA_FILE, "territories: expected a mapping of states to territories")
     homes: dict[str, str] = {}
-    for state, owned in territories.items():
+    for state, listed in territories.items():
         where = f"{DATA_FILE}: territories.{state}"
-        for code in (state, *data.strings(owned, where)):
+        owned = data.strings(listed, where)
+        for code in (state, *owned):
             if code not in ISO_CODES:
                 raise ConfigError(where, f"unknown ISO 3166 code: {code}")
-        for code in data.strings(owned, where):
+        for code in owned:
             if code in homes:
                 raise ConfigError(where, f"{code} already belongs to {homes[code]}")
             homes[code] = state
