@@ -24,12 +24,32 @@ committed one), so a survivor taking over a SIGKILLed worker lost a few matches 
 2 runs of 3. Our consumer takes no record of a stream partition while a rebalance is under way:
 they stay in aiokafka's buffer, or are fetched again after a seek, once the agents' buffers are
 cleared for the last time.
+
+A worker that joined alone and then rebalanced at once (a second worker joining) can see the
+first recovery end during the second (its log says "Worker ready" after "Joined group ...
+(generation 2)"): that stale end clears ``app.rebalancing`` while the second recovery still runs,
+and the hold with it. So the consumer also holds stream partitions while it
+seeks them (``perform_seek``): nothing fetched from a position the seek is about to leave reaches an
+agent's buffer before that buffer is cleared.
+
+And whatever else may drop a record, our consumer never commits past one it fetched and nobody
+acknowledged (``_new_offset``). Faust commits the first run of consecutive acknowledged offsets; it
+checks that the run starts at the committed offset only when that offset is known and non-zero,
+and lets it start one past it even then (faust-streaming #606; the fix, PR #707, is not released).
+A partition's head is the committed offset, or, where nothing was committed (or the records there
+are gone: compaction, retention, transaction markers), the first record fetched since the
+partition was last sought. Until the head is acknowledged nothing is committed: a record lost
+inside the worker costs a stalled commit (lag, replayed after a restart), never a silent skip.
+A CI run lost the alert of the first article of a partition (offset 0, nothing committed yet),
+with the worker that took the partition over after a SIGKILL: the path it took was not
+reproduced in 40 local runs; these are the holes it could have gone through.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import logging
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar
 
 from faust.transport.consumer import RecordMap
@@ -39,6 +59,10 @@ from faust.types import TP
 SCHEME = "kafka-idempotent"
 # How often the fetch loop looks again while a rebalance holds every partition it may read.
 _HOLD_POLL = 0.1
+# Acknowledged offsets waiting behind an unacknowledged head before the stall is logged.
+STALL_WARNING = 1000
+
+log = logging.getLogger(__name__)
 
 
 class Producer(driver.Producer):
@@ -68,9 +92,78 @@ class ConsumerThread(driver.AIOKafkaConsumerThread):
         return committed
 
 
+def partition_head(committed: int | None, first_fetched: int | None) -> int | None:
+    """The offset a partition's next commit must start from: the committed offset, or the first
+    record fetched since the last seek when there is none or nothing is left at it (None: not
+    known yet, so nothing may be committed)."""
+    if committed is None:
+        return first_fetched
+    if first_fetched is not None and first_fetched > committed:
+        return first_fetched
+    return committed
+
+
+def head_is_done(head: int | None, acked: Collection[int], gap: Any) -> bool:
+    """Whether the record at ``head`` was acknowledged, or is no record (a gap faust found)."""
+    return head is not None and (head in acked or bool(gap and gap.overlaps_point(head)))
+
+
 class Consumer(driver.Consumer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # first record fetched of each stream partition since it was last sought
+        self._first_fetched: dict[TP, int] = {}
+        # heads of the partitions being revoked (faust forgets their committed offsets first)
+        self._revoked_heads: dict[TP, int | None] = {}
+        self._seeking = False
+        self._stalled: set[TP] = set()
+        super().__init__(*args, **kwargs)
+
     def _new_consumer_thread(self) -> driver.AIOKafkaConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def perform_seek(self) -> None:
+        """Seek as faust does, holding the stream partitions meanwhile; the heads start again."""
+        self._seeking = True
+        try:
+            await super().perform_seek()
+        finally:
+            self._seeking = False
+            self._first_fetched.clear()
+            self._revoked_heads.clear()
+            self._stalled.clear()
+
+    async def on_partitions_revoked(self, revoked: set[TP]) -> None:
+        """Commit what is done before faust forgets the partitions' acknowledgements, and keep their
+        heads: what the agents finish while the rebalance waits for them is committed from there."""
+        await self.commit()
+        self._revoked_heads = {tp: self._head(tp) for tp in revoked}
+        await super().on_partitions_revoked(revoked)
+
+    def _head(self, tp: TP) -> int | None:
+        committed = self._committed_offset.get(tp)
+        if committed is None:
+            committed = self._revoked_heads.get(tp)
+        return partition_head(committed, self._first_fetched.get(tp))
+
+    def _new_offset(self, tp: TP) -> int | None:
+        """Faust's next offset to commit, only once the partition's head is acknowledged."""
+        acked = self._acked.get(tp)
+        if not acked:
+            return None
+        head = self._head(tp)
+        if not head_is_done(head, self._acked_index[tp], self._gap.get(tp)):
+            if len(acked) >= STALL_WARNING and tp not in self._stalled:
+                self._stalled.add(tp)
+                log.warning(
+                    "offset commits of %s wait for offset %s, never acknowledged "
+                    "(%d later offsets are); it is processed again after a restart",
+                    tp,
+                    head,
+                    len(acked),
+                )
+            return None
+        offset: int | None = super()._new_offset(tp)
+        return offset
 
     async def _getmany(
         self,
@@ -97,10 +190,13 @@ class Consumer(driver.Consumer):
             if held:
                 await self._thread.call_thread(self._hand_back, held)
                 records = {tp: batch for tp, batch in records.items() if tp not in held}
+        for tp, batch in records.items():
+            if batch and tp not in self._first_fetched and not self._is_changelog_tp(tp):
+                self._first_fetched[tp] = batch[0].offset
         return records
 
     def _holding_streams(self) -> bool:
-        return bool(self.app.rebalancing) and not self.app.client_only
+        return (bool(self.app.rebalancing) or self._seeking) and not self.app.client_only
 
     async def _hand_back(self, held: Mapping[TP, list[Any]]) -> None:
         """In the consumer thread: fetch ``held`` again from its first offsets."""

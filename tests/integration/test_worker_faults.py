@@ -264,7 +264,10 @@ async def test_survivor_takes_over_a_sigkilled_worker_with_its_story_state(
         )
         alerts = _alerts(records)
         missing = expected - {a["alert_id"] for a in alerts}
-        assert not missing, f"missing on the alerts topic: {missing}\n{survivor.tail()}"
+        assert not missing, (
+            f"missing on the alerts topic: {missing}\nsurvivor:\n{survivor.tail()}\n"
+            f"victim:\n{victim.tail()}"
+        )
         assert survivor.process is not None and survivor.process.poll() is None
         assert _published(survivor, nl_id), "the survivor did not decide the second report"
         assert survivor.terminate(within=60) == 0, survivor.tail()

@@ -17,7 +17,7 @@ import pytest
 from faust.transport.drivers import aiokafka as driver
 from faust.types import TP
 
-from monitor.transport import Consumer
+from monitor.transport import Consumer, partition_head
 
 CHANGELOG = TP("t-unit-stories-changelog", 0)
 ARTICLES = TP("articles", 0)
@@ -136,3 +136,84 @@ async def test_a_fetch_overtaken_by_a_rebalance_hands_its_stream_records_back(
     records = await consumer._getmany({CHANGELOG, ARTICLES, MATCHES}, timeout=1.0)
     assert records == {CHANGELOG: RECORDS[CHANGELOG]}
     assert thread.aiokafka.seeks == [(ARTICLES, 48)]
+
+
+# Commits: never past a record that was fetched and never acknowledged (faust-streaming #606).
+
+
+def _acknowledged(consumer: Consumer, tp: TP, offsets: list[int], *, committed: int | None) -> None:
+    consumer._committed_offset[tp] = committed
+    consumer._acked[tp] = list(offsets)
+    consumer._acked_index[tp] = set(offsets)
+
+
+async def test_a_missing_head_is_never_committed_over(app: faust.App) -> None:
+    """The record at the committed offset was never acknowledged (in flight, or dropped): faust
+    would commit the run after it (one past the committed offset passes its check), we wait."""
+    consumer, _ = _consumer(app, RECORDS)
+    _acknowledged(consumer, ARTICLES, [49, 50, 51], committed=48)
+    assert consumer._new_offset(ARTICLES) is None
+    assert consumer._acked[ARTICLES] == [49, 50, 51]
+    _acknowledged(consumer, ARTICLES, [48, 49, 50, 51], committed=48)
+    assert consumer._new_offset(ARTICLES) == 52
+
+
+async def test_a_partition_never_committed_starts_at_its_first_fetched_record(
+    app: faust.App,
+) -> None:
+    """Nothing committed yet: faust checks nothing and would commit 1..3 past a lost record 0.
+    The head is the first record fetched since the seek, here 0."""
+    consumer, _ = _consumer(app, {MATCHES: [Record(0), Record(1)]})
+    _acknowledged(consumer, MATCHES, [1, 2, 3], committed=None)
+    assert consumer._new_offset(MATCHES) is None, "head unknown: nothing fetched yet"
+    await consumer._getmany({MATCHES}, timeout=1.0)
+    assert consumer._first_fetched == {MATCHES: 0}
+    assert consumer._new_offset(MATCHES) is None
+    _acknowledged(consumer, MATCHES, [0, 1, 2, 3], committed=None)
+    assert consumer._new_offset(MATCHES) == 4
+
+
+async def test_records_gone_below_the_first_fetched_one_do_not_stall_commits(
+    app: faust.App,
+) -> None:
+    """Committed 5, but the first record the consumer got is 6 (5 is a transaction marker, or
+    was compacted away): the head is 6. (Faust finds no gap there: it compares with the
+    committed offset as if it were the last offset read.)"""
+    consumer, _ = _consumer(app, {ARTICLES: [Record(6), Record(7)]})
+    await consumer._getmany({ARTICLES}, timeout=1.0)
+    _acknowledged(consumer, ARTICLES, [6, 7], committed=5)
+    assert consumer._new_offset(ARTICLES) == 8
+
+
+async def test_a_head_in_a_gap_faust_found_is_done(app: faust.App) -> None:
+    consumer, _ = _consumer(app, RECORDS)
+    _acknowledged(consumer, ARTICLES, [6, 7], committed=5)
+    consumer._gap[ARTICLES].addi(5, 6)
+    assert consumer._new_offset(ARTICLES) == 8
+
+
+def test_partition_head() -> None:
+    assert partition_head(None, None) is None
+    assert partition_head(None, 3) == 3
+    assert partition_head(10, None) == 10
+    assert partition_head(10, 4) == 10, "records before the commit were fetched earlier"
+    assert partition_head(10, 12) == 12
+
+
+async def test_stream_partitions_are_held_while_they_are_sought(app: faust.App) -> None:
+    """Records fetched while faust seeks the stream partitions would reach the agents' buffers
+    just before faust clears them; they stay behind, and the heads start again after the seek."""
+    consumer, thread = _consumer(app, RECORDS)
+    await consumer._getmany({CHANGELOG, ARTICLES, MATCHES}, timeout=1.0)
+    assert consumer._first_fetched == {ARTICLES: 48, MATCHES: 9}
+    during: list[Mapping[TP, list[Any]]] = []
+
+    async def seek_to_committed() -> Mapping[TP, int]:
+        during.append(await consumer._getmany({CHANGELOG, ARTICLES, MATCHES}, timeout=1.0))
+        return {}
+
+    thread.seek_to_committed = seek_to_committed  # type: ignore[method-assign]
+    await consumer.perform_seek()
+    assert during == [{CHANGELOG: RECORDS[CHANGELOG]}]
+    assert consumer._first_fetched == {}
+    assert await consumer._getmany({CHANGELOG, ARTICLES, MATCHES}, timeout=1.0) == RECORDS
