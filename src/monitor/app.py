@@ -205,11 +205,10 @@ class PendingAcks:
     out of order would commit past an earlier one whose findings are still in flight, and a crash
     then loses it. (Our consumer also refuses a run that does not start at the partition's head,
     ``monitor.transport``; acknowledging in order keeps its commits moving.) So an event without
-    findings waits for the events before it, and a match costs
-    no stall of a produce round trip either way: the stream goes on reading. A send that fails
-    leaves its event and every later one unacknowledged for good (never committed) and is raised
-    as ``PublishError`` in the agent at its next event. At most ``limit`` events wait at once; the
-    next one waits for the oldest.
+    findings waits for the events before it, and a match costs no stall of a produce round trip
+    either way: the stream goes on reading. A send that fails leaves its event and every later one
+    unacknowledged for good (never committed) and is raised as ``PublishError`` in the agent at
+    its next event. At most ``limit`` events wait at once; the next one waits for the oldest.
     """
 
     def __init__(self, stream: StreamT[Any], *, limit: int) -> None:

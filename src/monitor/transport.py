@@ -162,8 +162,7 @@ class Consumer(driver.Consumer):
                     len(acked),
                 )
             return None
-        offset: int | None = super()._new_offset(tp)
-        return offset
+        return super()._new_offset(tp)
 
     async def _getmany(
         self,
